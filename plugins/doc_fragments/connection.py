@@ -1,0 +1,103 @@
+# Copyright (c) tokenops.tiflux contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    # Shared Tiflux API connection options. The option engine is
+    # plugins/module_utils/_api.py (connection_argument_spec); keep both in step.
+    DOCUMENTATION = r"""
+options:
+  api_url:
+    description:
+      - Base URL of Tiflux API v2.
+      - Tokens from Sessões API only work with API v2; an address that points at C(/api/v1) is refused.
+      - Plain C(http://) is refused unless O(allow_http=true).
+      - For modules, the E(TIFLUX_API_URL) environment variable of the target host is used when the option is not set.
+    type: str
+    default: https://api.tiflux.com/api/v2
+  validate_certs:
+    description:
+      - Verify the TLS certificate of O(api_url).
+      - Set to V(false) only for a test server; prefer O(ca_path).
+      - For modules, the E(TIFLUX_VALIDATE_CERTS) environment variable of the target host is used when the option is not set.
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - PEM file of the CA that signs the certificate of O(api_url) (a corporate TLS proxy, a test server).
+      - For modules, the E(TIFLUX_CA_PATH) environment variable of the target host is used when the option is not set.
+    type: path
+  timeout:
+    description:
+      - Seconds to wait for each HTTP answer.
+    type: int
+    default: 10
+  retries:
+    description:
+      - How many times to retry a request that got HTTP 429, a 5xx answer, a dropped connection or a timeout.
+      - Waits honour C(Retry-After) and C(RateLimit-Reset) for 429, otherwise back off exponentially (0.5 s, 1 s, 2 s, ... up to 8 s).
+    type: int
+    default: 3
+  max_retry_wait:
+    description:
+      - Longest wait, in seconds, for the quota to reset after a 429; a longer wait gives up with RV(status=rate_limited).
+    type: int
+    default: 90
+  probes:
+    description:
+      - API paths, relative to O(api_url), to GET with the token, in order; the first outcome that is not V(valid) decides.
+      - V(/users/me) needs no permission and tells whose token it is. Add V(/tickets?limit=1) or V(/users) to prove
+        the permissions an integration needs (a missing one gives V(forbidden)).
+    type: list
+    elements: str
+    default: ['/users/me']
+  allow_http:
+    description:
+      - Allow a plain C(http://) O(api_url), for a local test server such as the bundled simulator.
+    type: bool
+    default: false
+notes:
+  - The token is sent only as C(Authorization: Bearer) to O(api_url); redirects are not followed, so it is never sent elsewhere.
+  - Every output names tokens only by fingerprint, C(sha256:) followed by the first 16 hex digits of the SHA-256 of the token.
+"""
+
+    # Extra sources for non-module plugins (lookups, action plugins) that read controller
+    # variables. AWX reserves ANSIBLE_* environment names, hence TIFLUX_* and ansible_tiflux_*.
+    PLUGINS = r"""
+options:
+  api_url:
+    env:
+      - name: TIFLUX_API_URL
+    vars:
+      - name: ansible_tiflux_api_url
+  validate_certs:
+    env:
+      - name: TIFLUX_VALIDATE_CERTS
+    vars:
+      - name: ansible_tiflux_validate_certs
+  ca_path:
+    env:
+      - name: TIFLUX_CA_PATH
+    vars:
+      - name: ansible_tiflux_ca_path
+  timeout:
+    vars:
+      - name: ansible_tiflux_timeout
+  retries:
+    vars:
+      - name: ansible_tiflux_retries
+  max_retry_wait:
+    vars:
+      - name: ansible_tiflux_max_retry_wait
+  probes:
+    vars:
+      - name: ansible_tiflux_probes
+  allow_http:
+    env:
+      - name: TIFLUX_ALLOW_HTTP
+    vars:
+      - name: ansible_tiflux_allow_http
+"""
+

@@ -1,0 +1,157 @@
+# Copyright (c) tokenops.tiflux contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Reading and pushing a token in one integration config: shared by token_check and token_push.
+
+A push is: read -> compute the new text in memory -> diff -> backup -> write (the one write
+path in _io) -> attributes -> verify the token as written -> restore on failure.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ansible_collections.tokenops.tiflux.plugins.module_utils import _io
+from ansible_collections.tokenops.tiflux.plugins.module_utils._formats import ConfigError, KeyNotFound, decode, get_editor, parse_key
+from ansible_collections.tokenops.tiflux.plugins.module_utils._token import TokenError, describe, fingerprint, normalize
+
+
+class PushError(Exception):
+    """A one-line, secret-free failure; the file is as it was."""
+
+
+def target_argument_spec():
+    """Options naming a token inside a config file (documented in doc_fragments/target.py)."""
+    return dict(
+        path=dict(type="path"),
+        format=dict(type="str", choices=["env", "ini", "json", "yaml", "raw"]),
+        key=dict(type="raw", no_log=False),
+        section=dict(type="str"),
+    )
+
+
+def key_path(params):
+    """The key as a tuple for the format's editor; ini accepts section + key."""
+    fmt, key = params["format"], params.get("key")
+    if params.get("section") is not None:
+        if fmt != "ini":
+            raise PushError("section is only used with format=ini; for %s put the whole path in key" % fmt)
+        if not isinstance(key, str) or not key:
+            raise PushError("with section, key must be the option name inside [%s]" % params["section"])
+        key = [params["section"], key]
+    if fmt != "raw" and key in (None, "", []):
+        raise PushError("key is required with format=%s: name the variable, option or path that holds the token" % fmt)
+    try:
+        return parse_key(fmt, key)
+    except ConfigError as exc:
+        raise PushError(str(exc))
+
+
+def _text_of(snapshot):
+    try:
+        return decode(snapshot.data) if snapshot.exists else ""
+    except ConfigError as exc:
+        raise PushError("%s: %s" % (snapshot.path, exc))
+
+
+def read_token(path, fmt, keypath):
+    """The token an integration reads from its config, normalised. Raises PushError."""
+    try:
+        snapshot = _io.read(path)
+    except _io.FileError as exc:
+        raise PushError(str(exc))
+    if not snapshot.exists:
+        raise PushError("%s does not exist: check path, or push a token there first with tokenops.tiflux.token_push" % path)
+    text = _text_of(snapshot)
+    try:
+        value = get_editor(fmt).read(text, keypath)
+    except ConfigError as exc:
+        raise PushError("%s: %s" % (path, exc))
+    try:
+        return normalize(value, what="the token in %s" % path)
+    except TokenError as exc:
+        raise PushError(str(exc))
+
+
+class Push:
+    """One target's change, computed in memory before anything is written."""
+
+    def __init__(self, path, fmt, keypath, token, state="present", create=True, create_dirs=False):
+        self.fmt = fmt
+        self.keypath = keypath
+        self.token = token
+        self.editor = get_editor(fmt)
+        try:
+            self.snapshot = _io.read(path)
+        except _io.FileError as exc:
+            raise PushError(str(exc))
+        self.previous = None
+        self._previous_raw = None
+        self.new_data = self.snapshot.data
+        self.text = self.new_text = ""
+        if not self.snapshot.exists:
+            if state == "absent":
+                return
+            if not create:
+                raise PushError("%s does not exist: set create: true to create it" % path)
+            parent = os.path.dirname(self.snapshot.real_path)
+            if not os.path.isdir(parent) and not create_dirs:
+                raise PushError("the directory of %s does not exist: create it first or set create_dirs: true" % path)
+        text = _text_of(self.snapshot)
+        try:
+            try:
+                found = self.editor.find(text, keypath)
+                self.previous = found.value
+                self._previous_raw = text[found.start:found.end]
+            except KeyNotFound:
+                pass
+            if state == "present":
+                self.editor.check_value(token)
+                new_text = self.editor.set(text, keypath, token)
+            else:
+                new_text = self.editor.remove(text, keypath)
+        except ConfigError as exc:
+            raise PushError("%s: %s" % (path, exc))
+        self.text, self.new_text = text, new_text
+        self.new_data = new_text.encode("utf-8", "surrogateescape")
+
+    @property
+    def path(self):
+        return self.snapshot.path
+
+    @property
+    def changed(self):
+        return self.new_data != self.snapshot.data
+
+    @property
+    def previous_fingerprint(self):
+        return fingerprint(self.previous) if self.previous else None
+
+    def redact(self, text):
+        """Hide the old and the new token (and the old one as quoted in the file) behind fingerprints."""
+        for secret in sorted({self.token, self.previous, self._previous_raw} - {None, ""}, key=len, reverse=True):
+            text = text.replace(secret, describe(secret))
+        return text
+
+    def diff(self):
+        before = self.redact(self.text) if self.snapshot.exists else ""
+        return dict(before=before, after=self.redact(self.new_text), before_header=self.path, after_header=self.path)
+
+    def apply(self, module, validate=None, backup=False):
+        """Write the new content; returns the backup path (or None)."""
+        if not self.changed:
+            return None
+        parent = os.path.dirname(self.snapshot.real_path)
+        try:
+            if not os.path.isdir(parent):
+                os.makedirs(parent)
+            backup_file = _io.backup(module, self.snapshot) if backup else None
+            _io.write(module, self.snapshot, self.new_data, validate=validate, redact=self.redact)
+        except OSError as exc:
+            raise PushError("cannot create the directory of %s: %s" % (self.path, _io.describe_os_error(exc)))
+        except _io.FileError as exc:
+            raise PushError(str(exc))
+        return backup_file
+
+    def restore(self, module):
+        _io.restore(module, self.snapshot)

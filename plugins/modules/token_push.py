@@ -1,0 +1,286 @@
+#!/usr/bin/python
+# Copyright (c) tokenops.tiflux contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: token_push
+short_description: Write a Tiflux API v2 token into an integration config, atomically, and prove it works
+version_added: 1.0.0
+author:
+  - tokenops.tiflux contributors
+description:
+  - Writes O(token) at O(key) of an integration config on the target host; only the token's bytes change (comments,
+    blank lines, key order, quoting of other lines, indentation, CRLF line endings and the trailing newline or its
+    absence stay byte for byte).
+  - One write path for every format; the new content is computed in memory, optionally backed up and validated,
+    written to a 0600 temp file in the same directory and moved into place atomically. Unchanged content writes nothing.
+  - With O(verify=true) the token B(as written in the file) is checked from the host after the write; if the outcome
+    is not V(valid) the original file is restored byte-identical (content, mode and owner) and the module fails with
+    the check's message. One task per host gives push, proof and rollback.
+  - Neither the new nor the old token appears in any output; diffs show them as C(<token sha256:...>).
+options:
+  token:
+    description:
+      - The token to write. Surrounding whitespace (the newline that ends vault files) is removed.
+      - Required with O(state=present).
+    type: str
+  state:
+    description:
+      - V(present) writes the token; V(absent) removes the key (or empties a V(raw) file).
+    type: str
+    choices: [present, absent]
+    default: present
+  create:
+    description:
+      - Create the file when it does not exist. A created file gets mode C(0600) unless O(mode) says otherwise.
+    type: bool
+    default: true
+  create_dirs:
+    description:
+      - Create missing parent directories (with the default umask). Without it a missing directory is an error.
+    type: bool
+    default: false
+  backup:
+    description:
+      - Keep a timestamped copy of the original next to the file (C(path.PID.date~)); its path is RV(backup_file).
+    type: bool
+    default: false
+  validate:
+    description:
+      - Command run on the temp file before it replaces the real one; C(%s) stands for the temp file's path.
+      - A non-zero exit leaves the file unchanged and fails the task.
+    type: str
+  verify:
+    description:
+      - After the write, check the token as written in the file from the host (see O(probes)), and restore the
+        original file when the outcome is not V(valid).
+      - Not done in check mode (nothing is written).
+    type: bool
+    default: false
+  path:
+    required: true
+  format:
+    required: true
+extends_documentation_fragment:
+  - ansible.builtin.files
+  - tokenops.tiflux.target
+  - tokenops.tiflux.connection
+attributes:
+  check_mode:
+    support: full
+    details: Reports exactly what a real run would change and touches nothing; O(verify) is skipped.
+  diff_mode:
+    support: full
+    details: Both the old and the new token appear only as C(<token sha256:...>).
+  action_group:
+    support: full
+    membership:
+      - tokenops.tiflux.tiflux
+seealso:
+  - plugin: tokenops.tiflux.token
+    plugin_type: lookup
+    description: Check a token once per run from the controller before pushing it.
+  - module: tokenops.tiflux.token_check
+notes:
+  - For O(format=env) the token is written unquoted (some parsers keep quotes as part of the value); a token with
+    characters that would need quoting (C(#), space, quotes, C($), ...) is refused. An existing quoted value keeps its quotes.
+  - The collection's C(docs/formats.md) says, per format, which duplicate key is edited and what is refused.
+"""
+
+EXAMPLES = r"""
+- name: Push the new token into the Zabbix webhook's env file and prove it from the host
+  tokenops.tiflux.token_push:
+    path: /etc/zabbix/tiflux.env
+    format: env
+    key: TIFLUX_API_TOKEN
+    token: "{{ vault_tiflux_token }}"
+    owner: zabbix
+    group: zabbix
+    backup: true
+    verify: true
+
+- name: Nested JSON key (intermediate objects are created when missing)
+  tokenops.tiflux.token_push:
+    path: /opt/sync/config.json
+    format: json
+    key: tiflux.token
+    token: "{{ vault_tiflux_token }}"
+    validate: python3 -m json.tool %s
+
+- name: A key that contains dots, in a YAML config with comments
+  tokenops.tiflux.token_push:
+    path: /etc/agent/config.yml
+    format: yaml
+    key: [integrations, api.tiflux.com, token]
+    token: "{{ vault_tiflux_token }}"
+
+- name: INI section and option
+  tokenops.tiflux.token_push:
+    path: /etc/agent/agent.ini
+    format: ini
+    section: tiflux
+    key: api_token
+    token: "{{ vault_tiflux_token }}"
+
+- name: A file that holds only the token, readable by the service user only
+  tokenops.tiflux.token_push:
+    path: /etc/tiflux-sync/token
+    format: raw
+    token: "{{ vault_tiflux_token }}"
+    owner: tiflux-sync
+    mode: "0400"
+
+- name: Remove the token from a decommissioned integration
+  tokenops.tiflux.token_push:
+    path: /etc/zabbix/tiflux.env
+    format: env
+    key: TIFLUX_API_TOKEN
+    state: absent
+
+- name: Connection options for verify, once for the whole play
+  module_defaults:
+    group/tokenops.tiflux.tiflux:
+      api_url: https://api.tiflux.com/api/v2
+      ca_path: /etc/pki/tls/certs/corporate-proxy.pem
+  tokenops.tiflux.token_push:
+    path: /etc/zabbix/tiflux.env
+    format: env
+    key: TOKEN_TIFLUX
+    token: "{{ vault_tiflux_token }}"
+    verify: true
+"""
+
+RETURN = r"""
+path:
+  description: The config file, as given.
+  returned: always
+  type: str
+real_path:
+  description: The file actually edited, when O(path) is a symlink.
+  returned: when O(path) is a symlink
+  type: str
+fingerprint:
+  description: Fingerprint of the token now at O(key) (C(sha256:) and 16 hex digits); null with O(state=absent).
+  returned: always
+  type: str
+  sample: sha256:5e884898da280471
+previous_fingerprint:
+  description: Fingerprint of the token that was at O(key) before, or null when there was none.
+  returned: always
+  type: str
+  sample: sha256:a665a45920422f9d
+backup_file:
+  description: The backup of the original file.
+  returned: when O(backup=true) and the file changed
+  type: str
+  sample: /etc/zabbix/tiflux.env.2417.2026-11-29@02:15:07~
+verified:
+  description: Whether the token as written was checked and V(valid); null when O(verify) is off or in check mode.
+  returned: always
+  type: bool
+status:
+  description: The check's status (see M(tokenops.tiflux.token_check)).
+  returned: when O(verify=true) and not in check mode
+  type: str
+  sample: valid
+http_status:
+  description: The check's HTTP status.
+  returned: when O(verify=true) and not in check mode
+  type: int
+message:
+  description: The check's one-line message.
+  returned: when O(verify=true) and not in check mode
+  type: str
+rolled_back:
+  description: Whether the original file was restored because the verify failed.
+  returned: on verify failure
+  type: bool
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.tokenops.tiflux.plugins.module_utils._api import ApiConfigError, Client, connection_argument_spec
+from ansible_collections.tokenops.tiflux.plugins.module_utils._push import Push, PushError, key_path, read_token, target_argument_spec
+from ansible_collections.tokenops.tiflux.plugins.module_utils._token import TokenError, fingerprint, normalize
+
+
+def main():
+    argument_spec = dict(
+        token=dict(type="str", no_log=True),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        create=dict(type="bool", default=True),
+        create_dirs=dict(type="bool", default=False),
+        backup=dict(type="bool", default=False),
+        validate=dict(type="str"),
+        verify=dict(type="bool", default=False),
+    )
+    argument_spec.update(target_argument_spec())
+    argument_spec["path"]["required"] = True
+    argument_spec["format"]["required"] = True
+    argument_spec.update(connection_argument_spec())
+    module = AnsibleModule(
+        argument_spec=argument_spec,
+        required_if=[("state", "present", ("token",))],
+        supports_check_mode=True,
+        add_file_common_args=True,
+    )
+    params = module.params
+    try:
+        token = normalize(params["token"]) if params["state"] == "present" else None
+        client = Client.from_options(params) if params["verify"] else None
+        push = Push(params["path"], params["format"], key_path(params), token, params["state"], params["create"], params["create_dirs"])
+    except (PushError, TokenError, ApiConfigError) as exc:
+        module.fail_json(msg=str(exc))
+    # The old token was read from the file: ansible masks only no_log options, so mask it too.
+    if push.previous:
+        module.no_log_values.add(push.previous)
+
+    result = dict(changed=push.changed, path=push.path, fingerprint=fingerprint(token) if token else None,
+                  previous_fingerprint=push.previous_fingerprint, verified=None)
+    if push.snapshot.real_path != push.snapshot.path and push.snapshot.real_path != push.path:
+        result["real_path"] = push.snapshot.real_path
+    if module._diff:
+        result["diff"] = push.diff()
+
+    file_args = module.load_file_common_arguments(params, path=push.snapshot.real_path)
+    if not push.snapshot.exists and file_args.get("mode") is None:
+        file_args["mode"] = "0600"
+    if not push.snapshot.exists and params["state"] == "absent":
+        module.exit_json(**result)
+    if module.check_mode:
+        if push.snapshot.exists:
+            # In check mode this only compares owner/mode/context and reports.
+            result["changed"] = module.set_fs_attributes_if_different(file_args, push.changed)
+        module.exit_json(**result)
+
+    try:
+        backup_file = push.apply(module, validate=params["validate"], backup=params["backup"])
+        if backup_file:
+            result["backup_file"] = backup_file
+        result["changed"] = module.set_fs_attributes_if_different(file_args, push.changed)
+    except PushError as exc:
+        module.fail_json(msg=str(exc), **result)
+    except Exception as exc:  # pylint: disable=broad-except
+        # Attributes could not be applied after the move: put the original back.
+        push.restore(module)
+        module.fail_json(msg="%s: cannot set file attributes (%s); the original file was restored" % (push.path, exc),
+                         rolled_back=True, **result)
+
+    if client is not None and params["state"] == "present":
+        try:
+            check = client.check(read_token(push.path, params["format"], push.keypath), params["probes"])
+        except PushError as exc:
+            check = dict(status="error", http_status=None, message=str(exc))
+        result.update(status=check["status"], http_status=check["http_status"], message=check["message"])
+        result["verified"] = check["status"] == "valid"
+        if not result["verified"]:
+            push.restore(module)
+            result.update(rolled_back=True, changed=False)
+            module.fail_json(msg="%s; %s was restored as it was" % (check["message"], push.path), **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,244 @@
+# Copyright (c) tokenops.tiflux contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""token_push end to end in-process: real files, real simulator for verify."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from ansible_collections.tokenops.tiflux.plugins.module_utils._token import fingerprint
+from ansible_collections.tokenops.tiflux.plugins.modules.token_push import main
+
+OLD = "oldTokenValue-0123456789abcdef"
+NEW = "newTokenValue-fedcba9876543210"
+
+ENV = "# Zabbix -> Tiflux webhook\r\nTIFLUX_BASE_URL='https://api.tiflux.com/api/v2'\r\nexport TIFLUX_API_TOKEN=%s\r\n\r\n# end"
+
+
+def push(run_module, path, token=NEW, fmt="env", key="TIFLUX_API_TOKEN", check_mode=False, diff=False, **kwargs):
+    params = dict(path=str(path), format=fmt, token=token, **kwargs)
+    if key is not None:
+        params["key"] = key
+    return run_module(main, params, check_mode=check_mode, diff=diff)
+
+
+def leftovers(directory):
+    return sorted(name for name in os.listdir(str(directory)) if "tiflux-tmp" in name)
+
+
+def test_changes_only_the_token_bytes(run_module, tmp_path):
+    path = tmp_path / "tiflux.env"
+    path.write_bytes((ENV % OLD).encode())
+    os.chmod(str(path), 0o640)
+    result, out = push(run_module, path)
+    assert result["changed"] is True
+    assert path.read_bytes() == (ENV % NEW).encode()
+    assert stat.S_IMODE(os.stat(str(path)).st_mode) == 0o640, "an existing file keeps its mode"
+    assert result["fingerprint"] == fingerprint(NEW) and result["previous_fingerprint"] == fingerprint(OLD)
+    assert OLD not in out and NEW not in out
+    assert leftovers(tmp_path) == []
+
+
+def test_second_run_is_unchanged_and_writes_nothing(run_module, tmp_path):
+    path = tmp_path / "tiflux.env"
+    path.write_bytes((ENV % NEW).encode())
+    before = os.stat(str(path))
+    result, _out = push(run_module, path)
+    assert result["changed"] is False
+    after = os.stat(str(path))
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+def test_created_file_is_0600_unless_mode_given(run_module, tmp_path):
+    result, _out = push(run_module, tmp_path / "a.env")
+    assert result["changed"] is True and result["previous_fingerprint"] is None
+    assert stat.S_IMODE(os.stat(str(tmp_path / "a.env")).st_mode) == 0o600
+    assert (tmp_path / "a.env").read_text() == "TIFLUX_API_TOKEN=%s\n" % NEW
+    push(run_module, tmp_path / "b.env", mode="0640")
+    assert stat.S_IMODE(os.stat(str(tmp_path / "b.env")).st_mode) == 0o640
+
+
+def test_check_mode_reports_and_touches_nothing(run_module, tmp_path):
+    path = tmp_path / "tiflux.env"
+    path.write_bytes((ENV % OLD).encode())
+    result, out = push(run_module, path, check_mode=True, diff=True)
+    assert result["changed"] is True
+    assert path.read_bytes() == (ENV % OLD).encode()
+    result, _out = push(run_module, tmp_path / "new.env", check_mode=True)
+    assert result["changed"] is True and not (tmp_path / "new.env").exists()
+    assert leftovers(tmp_path) == []
+
+
+def test_diff_shows_only_fingerprints(run_module, tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text('{\n    "tiflux": {\n        "token": "%s"\n    }\n}\n' % OLD)
+    result, out = push(run_module, path, fmt="json", key="tiflux.token", diff=True)
+    assert OLD not in out and NEW not in out
+    assert "<token %s>" % fingerprint(OLD) in result["diff"]["before"]
+    assert "<token %s>" % fingerprint(NEW) in result["diff"]["after"]
+
+
+def test_backup_keeps_the_original(run_module, tmp_path):
+    path = tmp_path / "tiflux.env"
+    path.write_bytes((ENV % OLD).encode())
+    result, _out = push(run_module, path, backup=True)
+    backup = result["backup_file"]
+    assert open(backup, "rb").read() == (ENV % OLD).encode()
+    assert OLD not in backup and NEW not in backup
+    assert os.path.dirname(backup) == str(tmp_path)
+
+
+def test_validate_failure_leaves_the_file(run_module, tmp_path):
+    path = tmp_path / "tiflux.env"
+    path.write_bytes((ENV % OLD).encode())
+    result, out = push(run_module, path, validate="sh -c 'cat %s >&2; exit 3'")
+    assert result["failed"] is True and "rc=3" in result["msg"] and "unchanged" in result["msg"]
+    assert OLD not in out and NEW not in out, "the validator printed the file; the message must not"
+    assert path.read_bytes() == (ENV % OLD).encode()
+    assert leftovers(tmp_path) == []
+
+
+def test_validate_success(run_module, tmp_path):
+    path = tmp_path / "c.json"
+    path.write_text('{"token": "%s"}' % OLD)
+    result, _out = push(run_module, path, fmt="json", key="token", validate="python3 -m json.tool %s")
+    assert result["changed"] is True and NEW in path.read_text()
+
+
+def test_validate_without_placeholder_is_refused(run_module, tmp_path):
+    path = tmp_path / "c.json"
+    path.write_text('{"token": "%s"}' % OLD)
+    result, _out = push(run_module, path, fmt="json", key="token", validate="true")
+    assert result["failed"] is True and "%s" in result["msg"]
+    assert path.read_text() == '{"token": "%s"}' % OLD
+
+
+def test_verify_success(sim, account, run_module, tmp_path):
+    _user, token = account
+    path = tmp_path / "tiflux.env"
+    path.write_bytes((ENV % OLD).encode())
+    result, out = push(run_module, path, token=token, verify=True, api_url=sim.info["api_url"], allow_http=True)
+    assert result["verified"] is True and result["status"] == "valid" and result["changed"] is True
+    assert token not in out
+
+
+def test_verify_failure_restores_byte_identical(sim, account, run_module, tmp_path):
+    _user, token = account
+    sim.control.revoke(token=token)
+    path = tmp_path / "tiflux.env"
+    original = (ENV % OLD).encode()
+    path.write_bytes(original)
+    os.chmod(str(path), 0o640)
+    os.chown(str(path), 1, 1)
+    result, out = push(run_module, path, token=token, verify=True, api_url=sim.info["api_url"], allow_http=True, backup=True)
+    assert result["failed"] is True and result["rolled_back"] is True and result["verified"] is False
+    assert "Sessões API" in result["msg"]
+    assert path.read_bytes() == original
+    st = os.stat(str(path))
+    assert (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid) == (0o640, 1, 1)
+    assert token not in out and OLD not in out
+    assert leftovers(tmp_path) == []
+
+
+def test_verify_failure_removes_a_created_file(sim, account, run_module, tmp_path):
+    _user, token = account
+    sim.control.revoke(token=token)
+    result, _out = push(run_module, tmp_path / "n.env", token=token, verify=True, api_url=sim.info["api_url"], allow_http=True)
+    assert result["failed"] is True and not (tmp_path / "n.env").exists()
+
+
+def test_absent_removes_the_key(run_module, tmp_path):
+    path = tmp_path / "tiflux.env"
+    path.write_text("A=1\nTIFLUX_API_TOKEN=%s\nB=2\n" % OLD)
+    result, out = push(run_module, path, token=None, state="absent")
+    assert result["changed"] is True and path.read_text() == "A=1\nB=2\n" and OLD not in out
+    assert push(run_module, path, token=None, state="absent")[0]["changed"] is False
+
+
+def test_absent_empties_a_raw_file(run_module, tmp_path):
+    path = tmp_path / "token"
+    path.write_text(OLD + "\n")
+    result, _out = push(run_module, path, token=None, fmt="raw", key=None, state="absent")
+    assert result["changed"] is True and path.read_text() == ""
+
+
+def test_symlink_is_followed(run_module, tmp_path):
+    target = tmp_path / "real.env"
+    target.write_text("TIFLUX_API_TOKEN=%s\n" % OLD)
+    link = tmp_path / "link.env"
+    link.symlink_to(target)
+    result, _out = push(run_module, link)
+    assert os.path.islink(str(link)) and target.read_text() == "TIFLUX_API_TOKEN=%s\n" % NEW
+    assert result["real_path"] == str(target)
+
+
+def test_missing_directory_needs_create_dirs(run_module, tmp_path):
+    path = tmp_path / "etc" / "app" / "tiflux.env"
+    result, _out = push(run_module, path)
+    assert result["failed"] is True and "create_dirs" in result["msg"]
+    result, _out = push(run_module, path, create_dirs=True)
+    assert result["changed"] is True and path.exists()
+
+
+def test_create_false_needs_the_file(run_module, tmp_path):
+    result, _out = push(run_module, tmp_path / "none.env", create=False)
+    assert result["failed"] is True and "create: true" in result["msg"]
+
+
+@pytest.mark.parametrize("content, fmt, key, token, cause", [
+    ('{"tiflux": "x"', "json", "tiflux.token", NEW, "json"),
+    ('{"tiflux": "flat"}', "json", "tiflux.token", NEW, "tiflux"),
+    (b"\x00\x01\x02", "env", "TIFLUX_API_TOKEN", NEW, "binary"),
+    (b"A=\xff\n", "env", "TIFLUX_API_TOKEN", NEW, "UTF-8"),
+    ("[tiflux\ntoken=1\n", "ini", "tiflux.token", NEW, "line"),
+    ("a: [1, 2\n", "yaml", "a.token", NEW, "line"),
+    ("TIFLUX_API_TOKEN=x\n", "env", "TIFLUX_API_TOKEN", "tok#en", "quoting"),
+    ("TIFLUX_API_TOKEN=x\n", "env", "TIFLUX_API_TOKEN", "tok$en", "quoting"),
+    ("TIFLUX_API_TOKEN=x\n", "env", "TIFLUX_API_TOKEN", "to ken", "whitespace"),
+    ("TIFLUX_API_TOKEN=x\n", "env", "TIFLUX_API_TOKEN", "", "empty"),
+    ("TIFLUX_API_TOKEN=x\n", "env", "BAD-NAME", NEW, "BAD-NAME"),
+])
+def test_bad_input_is_one_line_and_the_file_is_unchanged(run_module, tmp_path, content, fmt, key, token, cause):
+    path = tmp_path / "config"
+    data = content if isinstance(content, bytes) else content.encode()
+    path.write_bytes(data)
+    result, out = push(run_module, path, token=token, fmt=fmt, key=key)
+    assert result["failed"] is True, result
+    assert cause.lower() in result["msg"].lower() and "\n" not in result["msg"]
+    assert path.read_bytes() == data
+    assert leftovers(tmp_path) == []
+    if len(token) > 3:
+        assert token not in out
+
+
+def test_directory_path_is_refused(run_module, tmp_path):
+    result, _out = push(run_module, tmp_path)
+    assert result["failed"] is True and "is a directory" in result["msg"]
+
+
+def test_read_only_directory(run_module, tmp_path):
+    if os.geteuid() == 0:
+        pytest.skip("root ignores directory permissions; covered by the integration target's read-only mount")
+    directory = tmp_path / "ro"
+    directory.mkdir()
+    path = directory / "tiflux.env"
+    path.write_text("TIFLUX_API_TOKEN=%s\n" % OLD)
+    os.chmod(str(directory), 0o500)
+    try:
+        result, _out = push(run_module, path)
+    finally:
+        os.chmod(str(directory), 0o700)
+    assert result["failed"] is True and "permission denied" in result["msg"]
+    assert path.read_text() == "TIFLUX_API_TOKEN=%s\n" % OLD
+
+
+def test_stale_temp_files_of_a_killed_run_are_swept(run_module, tmp_path):
+    path = tmp_path / "tiflux.env"
+    path.write_text("TIFLUX_API_TOKEN=%s\n" % OLD)
+    (tmp_path / ".tiflux.env.abc123.tiflux-tmp").write_text("half")
+    push(run_module, path)
+    assert leftovers(tmp_path) == []
