@@ -141,6 +141,11 @@ from ansible_collections.tokenops.tiflux.plugins.plugin_utils._check_cache impor
 
 class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
+        # Variables reach lookups untemplated: resolve only the ansible_tiflux_* ones we read, and
+        # drop empty ones (an unset AWX field) so they mean "not set" rather than "" (ca_path "" -> cwd).
+        variables = dict((name, self._templar.template(value)) for name, value in (variables or {}).items()
+                         if name.startswith("ansible_tiflux_"))
+        variables = dict((name, value) for name, value in variables.items() if value not in ("", None))
         self.set_options(var_options=variables, direct=kwargs)
         options = dict((name, self.get_option(name)) for name in CONNECTION_OPTIONS)
         want_info = self.get_option("result") == "info"

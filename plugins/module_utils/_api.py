@@ -13,6 +13,7 @@ from __future__ import annotations
 import calendar
 import email.utils
 import json
+import os
 import re
 import socket
 import ssl
@@ -77,6 +78,15 @@ def check_api_url(api_url, allow_http=False):
             "or set allow_http: true for a local test server" % url
         )
     return url
+
+
+def check_ca_path(ca_path):
+    """An empty ca_path means none (an unset AWX field or inventory variable)."""
+    if not ca_path:
+        return None
+    if not os.path.isfile(ca_path) or not os.access(ca_path, os.R_OK):
+        raise ApiConfigError("ca_path %s is not a readable file: point it at the PEM file of the CA that signs the Tiflux server certificate" % ca_path)
+    return ca_path
 
 
 def check_probes(probes):
@@ -156,7 +166,7 @@ class Client:
                  max_retry_wait=90, allow_http=False, sleep=time.sleep, clock=time.time):
         self.api_url = check_api_url(api_url, allow_http)
         self.validate_certs = validate_certs
-        self.ca_path = ca_path
+        self.ca_path = check_ca_path(ca_path)
         self.timeout = timeout
         self.retries = max(0, int(retries))
         self.max_retry_wait = max_retry_wait

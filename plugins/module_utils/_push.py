@@ -65,6 +65,8 @@ def read_token(path, fmt, keypath):
     text = _text_of(snapshot)
     try:
         value = get_editor(fmt).read(text, keypath)
+    except KeyNotFound as exc:
+        raise PushError("%s: %s: check key (and format), or push a token there with tokenops.tiflux.token_push" % (path, exc))
     except ConfigError as exc:
         raise PushError("%s: %s" % (path, exc))
     try:
