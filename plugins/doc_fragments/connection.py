@@ -58,6 +58,14 @@ options:
       - Allow a plain C(http://) O(api_url), for a local test server such as the bundled simulator.
     type: bool
     default: false
+  api_calls_per_minute:
+    description:
+      - Budget of Tiflux API calls per minute for the whole C(ansible-playbook) run, shared by every host and fork.
+        Before making its calls, each task waits on the controller until they fit the budget.
+      - Tiflux counts about 120 requests per minute per user, shared by every token and live integration of that
+        user; a rotation uses half by default.
+      - Unset means no pacing (a 429 is still waited out, see O(retries)).
+    type: int
 notes:
   - The token is sent only as C(Authorization: Bearer) to O(api_url); redirects are not followed, so it is never sent elsewhere.
   - Every output names tokens only by fingerprint, C(sha256:) followed by the first 16 hex digits of the SHA-256 of the token.
@@ -99,5 +107,8 @@ options:
       - name: TIFLUX_ALLOW_HTTP
     vars:
       - name: ansible_tiflux_allow_http
+  api_calls_per_minute:
+    vars:
+      - name: ansible_tiflux_api_calls_per_minute
 """
 

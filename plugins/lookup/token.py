@@ -131,12 +131,15 @@ _raw:
       type: int
 """
 
+import functools
+
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
 from ansible_collections.tokenops.tiflux.plugins.module_utils._api import CONNECTION_OPTIONS, ApiConfigError, Client, check_probes
 from ansible_collections.tokenops.tiflux.plugins.module_utils._token import TokenError, fingerprint, normalize
 from ansible_collections.tokenops.tiflux.plugins.plugin_utils._check_cache import CheckCache
+from ansible_collections.tokenops.tiflux.plugins.plugin_utils._pacer import PaceError, Pacer
 
 
 class LookupModule(LookupBase):
@@ -146,8 +149,10 @@ class LookupModule(LookupBase):
         variables = dict((name, self._templar.template(value)) for name, value in (variables or {}).items()
                          if name.startswith("ansible_tiflux_"))
         variables = dict((name, value) for name, value in variables.items() if value not in ("", None))
+        kwargs = dict((name, value) for name, value in kwargs.items() if value not in ("", None))
         self.set_options(var_options=variables, direct=kwargs)
         options = dict((name, self.get_option(name)) for name in CONNECTION_OPTIONS)
+        per_minute = self.get_option("api_calls_per_minute")
         want_info = self.get_option("result") == "info"
         try:
             tokens = [normalize(term) for term in terms]
@@ -164,7 +169,7 @@ class LookupModule(LookupBase):
                             elapsed_ms=0, api_url=None, attempts=0)
             else:
                 parts = [token, client.api_url, probes, client.validate_certs, client.ca_path]
-                info = CheckCache().get_or_compute(parts, lambda: client.check(token, probes))
+                info = CheckCache().get_or_compute(parts, functools.partial(self._check, client, token, probes, per_minute))
             if want_info:
                 results.append(info)
             elif client is not None and info["status"] != "valid":
@@ -172,3 +177,11 @@ class LookupModule(LookupBase):
             else:
                 results.append(token)
         return results
+
+    @staticmethod
+    def _check(client, token, probes, per_minute):
+        try:
+            Pacer().reserve(len(probes), per_minute)
+        except PaceError as exc:
+            raise AnsibleLookupError(str(exc))
+        return client.check(token, probes)

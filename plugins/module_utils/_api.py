@@ -57,6 +57,13 @@ def connection_argument_spec():
 CONNECTION_OPTIONS = tuple(connection_argument_spec())
 
 
+def module_argument_spec():
+    """Connection options plus the pacing budget, which the action plugin consumes on the controller."""
+    spec = connection_argument_spec()
+    spec["api_calls_per_minute"] = dict(type="int")
+    return spec
+
+
 class ApiConfigError(ValueError):
     """Connection options that cannot work (http, API v1, not a URL)."""
 

@@ -161,7 +161,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tokenops.tiflux.plugins.module_utils._api import (
-    EXPECT_CHOICES, ApiConfigError, Client, connection_argument_spec, expectation_failure)
+    EXPECT_CHOICES, ApiConfigError, Client, module_argument_spec, expectation_failure)
 from ansible_collections.tokenops.tiflux.plugins.module_utils._push import PushError, key_path, read_token, target_argument_spec
 from ansible_collections.tokenops.tiflux.plugins.module_utils._token import TokenError, normalize
 
@@ -172,7 +172,7 @@ def main():
         expect=dict(type="str", default="valid", choices=list(EXPECT_CHOICES)),
     )
     argument_spec.update(target_argument_spec())
-    argument_spec.update(connection_argument_spec())
+    argument_spec.update(module_argument_spec())
     module = AnsibleModule(
         argument_spec=argument_spec,
         mutually_exclusive=[("token", "path")],

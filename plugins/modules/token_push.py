@@ -201,7 +201,7 @@ rolled_back:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tokenops.tiflux.plugins.module_utils._api import ApiConfigError, Client, connection_argument_spec
+from ansible_collections.tokenops.tiflux.plugins.module_utils._api import ApiConfigError, Client, module_argument_spec
 from ansible_collections.tokenops.tiflux.plugins.module_utils._push import Push, PushError, key_path, read_token, target_argument_spec
 from ansible_collections.tokenops.tiflux.plugins.module_utils._token import TokenError, fingerprint, normalize
 
@@ -219,7 +219,7 @@ def main():
     argument_spec.update(target_argument_spec())
     argument_spec["path"]["required"] = True
     argument_spec["format"]["required"] = True
-    argument_spec.update(connection_argument_spec())
+    argument_spec.update(module_argument_spec())
     module = AnsibleModule(
         argument_spec=argument_spec,
         required_if=[("state", "present", ("token",))],

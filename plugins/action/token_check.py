@@ -1,0 +1,11 @@
+# Copyright (c) tokenops.tiflux contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+from ansible_collections.tokenops.tiflux.plugins.plugin_utils._action import TifluxAction
+
+
+class ActionModule(TifluxAction):
+    def api_calls(self, args):
+        return self.probe_count(args)

@@ -1,0 +1,14 @@
+# Copyright (c) tokenops.tiflux contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+from ansible.module_utils.parsing.convert_bool import boolean
+
+from ansible_collections.tokenops.tiflux.plugins.plugin_utils._action import TifluxAction
+
+
+class ActionModule(TifluxAction):
+    def api_calls(self, args):
+        verify = boolean(args.get("verify", False), strict=False) and args.get("state", "present") == "present"
+        return self.probe_count(args) if verify and not self._task.check_mode else 0

@@ -1,0 +1,50 @@
+# Copyright (c) tokenops.tiflux contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Controller side of the collection's modules: connection variables and API pacing.
+
+Every module of the collection has an action plugin built on this class. It fills the
+connection options from the ansible_tiflux_* variables when neither the task nor
+module_defaults set them, reserves the module's API calls with the run's Pacer, then runs
+the module on the host as usual.
+"""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.tokenops.tiflux.plugins.module_utils._api import CONNECTION_OPTIONS, DEFAULT_PROBES
+from ansible_collections.tokenops.tiflux.plugins.plugin_utils._pacer import PaceError, Pacer
+
+
+class TifluxAction(ActionBase):
+    TRANSFERS_FILES = False
+    _supports_check_mode = True
+    _supports_async = True
+
+    def api_calls(self, args):
+        """How many API calls the module will make with these args (override per module)."""
+        return 0
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        task_vars = task_vars or {}
+        args = dict(self._task.args)
+        for name in CONNECTION_OPTIONS + ("api_calls_per_minute",):
+            var = "ansible_tiflux_" + name
+            if name not in args and task_vars.get(var) not in (None, ""):
+                args[name] = self._templar.template(task_vars[var])
+        try:
+            waited = Pacer().reserve(self.api_calls(args), args.get("api_calls_per_minute"))
+        except PaceError as exc:
+            raise AnsibleActionFail(str(exc))
+        result.update(self._execute_module(module_name=self._task.resolved_action, module_args=args, task_vars=task_vars))
+        if waited >= 0.5:
+            result["paced_seconds"] = round(waited, 1)
+        return result
+
+    @staticmethod
+    def probe_count(args):
+        probes = args.get("probes")
+        return len(probes) if isinstance(probes, list) and probes else len(DEFAULT_PROBES)
