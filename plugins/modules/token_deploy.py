@@ -446,6 +446,8 @@ def main():
         if target.get("reload_command") and target.get("service"):
             module.fail_json(msg="%s: set reload_command or service, not both" % target["path"])
     deployment = Deployment(module, token)
+    if not module.params["targets"]:
+        module.exit_json(msg="no targets on this host: nothing to deploy or prove", **deployment.result("no targets"))
     deployment.plan()
     if module.params["state"] == "verified":
         deployment.verify_only(client)

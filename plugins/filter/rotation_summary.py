@@ -1,0 +1,213 @@
+# Copyright (c) tokenops.tiflux contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: rotation_summary
+short_description: Summarise a token rotation over all hosts and decide whether the old token is safe to revoke
+version_added: 1.0.0
+author:
+  - tokenops.tiflux contributors
+description:
+  - Used by the roles C(tokenops.tiflux.rotate) and C(tokenops.tiflux.audit) to build the summary, the verdict and the
+    reports from each host's C(rotate_result) fact. Contains fingerprints, never tokens.
+  - A host counts as still holding the old token when any of its targets does not hold the new one, when it was
+    unreachable or failed before reporting, and when the rollout stopped before its batch.
+positional: _input, hosts, seen
+options:
+  _input:
+    description: C(hostvars).
+    type: dict
+    required: true
+  hosts:
+    description: Every host of the play (C(ansible_play_hosts_all)).
+    type: list
+    elements: str
+    required: true
+  seen:
+    description: The hosts whose batch started; the others were not reached.
+    type: list
+    elements: str
+    required: true
+  phase:
+    description: V(deploy) or V(confirm).
+    type: str
+    default: deploy
+  new:
+    description: The controller check of the new token (the lookup's C(result=info)).
+    type: dict
+    required: true
+  old:
+    description: The controller check of the old token, if one was given.
+    type: dict
+  old_created:
+    description: Free text telling the old session apart in Sessões API, such as its creation date.
+    type: str
+  verify_on_host:
+    description: Whether hosts had to prove the token; when true, an unproven host is not safe.
+    type: bool
+    default: true
+  playbook_hint:
+    description: The command line to show for the next step.
+    type: str
+    default: ansible-playbook tokenops.tiflux.confirm -i INVENTORY -e @vault.yml
+"""
+
+EXAMPLES = r"""
+- name: Build the summary once per batch on the controller
+  ansible.builtin.set_fact:
+    rotate_summary: >-
+      {{ hostvars | tokenops.tiflux.rotation_summary(ansible_play_hosts_all, seen_hosts,
+           new=preflight.new, old=preflight.old, old_created=rotate_old_token_created) }}
+  run_once: true
+"""
+
+RETURN = r"""
+_value:
+  description: The summary.
+  type: dict
+  contains:
+    hosts:
+      description: Per host, C(status) and C(targets) (path, status, fingerprint) and C(message).
+      type: dict
+    counts:
+      description: How many hosts per status.
+      type: dict
+    still_on_old:
+      description: Hosts that hold, or may hold, the old token, with why.
+      type: list
+      elements: dict
+    complete:
+      description: Whether every host of the play was reached.
+      type: bool
+    safe_to_revoke:
+      description: Deploy phase, whether no host needs the old token any more. Confirm phase, whether the rotation is complete.
+      type: bool
+    verdict:
+      description: One line, containing C(safe to revoke) or C(NOT safe to revoke) (deploy phase).
+      type: str
+    steps:
+      description: What the person does next.
+      type: list
+      elements: str
+    lines:
+      description: The summary as printable lines.
+      type: list
+      elements: str
+    markdown:
+      description: The summary as a Markdown document.
+      type: str
+"""
+
+from ansible.errors import AnsibleFilterError
+
+SESSOES_API = "Configurações > Minha conta > Sessões > Sessões API"
+GOOD = {"deploy": ("rotated", "unchanged"), "confirm": ("confirmed",)}
+WHY = {
+    "rolled_back": "its files were restored to the old token",
+    "failed": "it failed before changing anything",
+    "unreachable": "it could not be reached, so its configs are unknown",
+    "not_reached": "the rollout stopped before its batch",
+    "not_confirmed": "it does not hold or cannot use the new token",
+}
+
+
+def _host_row(hostvars, host, seen, phase):
+    result = hostvars[host].get("rotate_result") if host in hostvars else None
+    if not result:
+        status = "unreachable" if host in seen else "not_reached"
+        return dict(status=status, targets=[], message=WHY[status], verified=None)
+    return dict(status=result.get("status"), targets=list(result.get("targets") or []),
+                message=result.get("message") or "", verified=result.get("verified"))
+
+
+def rotation_summary(hostvars, hosts, seen, phase="deploy", new=None, old=None, old_created=None, verify_on_host=True,
+                     playbook_hint="ansible-playbook tokenops.tiflux.confirm -i INVENTORY -e @vault.yml"):
+    if phase not in GOOD:
+        raise AnsibleFilterError("phase must be deploy or confirm, got %r" % (phase,))
+    if not isinstance(new, dict) or "fingerprint" not in new:
+        raise AnsibleFilterError("new must be the lookup's result='info' for the new token")
+    new_fp = new["fingerprint"]
+    old_fp = old.get("fingerprint") if isinstance(old, dict) else None
+    rows = dict((host, _host_row(hostvars, host, seen, phase)) for host in hosts)
+
+    still_on_old = []
+    for host, row in rows.items():
+        stale = [t["path"] for t in row["targets"] if t.get("fingerprint") != new_fp]
+        if row["status"] not in GOOD[phase]:
+            still_on_old.append(dict(host=host, status=row["status"], why=row["message"] or WHY.get(row["status"], "")))
+        elif stale:
+            still_on_old.append(dict(host=host, status=row["status"], why="%s not on the new token" % ", ".join(stale)))
+        elif verify_on_host and row["targets"] and row["verified"] is not True:
+            still_on_old.append(dict(host=host, status=row["status"], why="the new token was not proven from this host"))
+    counts = {}
+    for row in rows.values():
+        counts[row["status"]] = counts.get(row["status"], 0) + 1
+    complete = all(row["status"] != "not_reached" for row in rows.values())
+    who = new.get("user") or {}
+    user = "%s <%s>" % (who.get("name"), who.get("email")) if who else "the token's user"
+    session = "the session created on %s" % old_created if old_created else "the old token's session (by its creation date)"
+
+    if phase == "deploy":
+        safe = not still_on_old and bool(hosts)
+        old_name = "the old token %s" % old_fp if old_fp else "the old token"
+        if safe:
+            verdict = "VERDICT: safe to revoke %s: all %d host(s) hold %s and it works from each of them" % (old_name, len(hosts), new_fp)
+            steps = [
+                "Log in to Tiflux as %s and open %s." % (user, SESSOES_API),
+                "Find %s; its last use should stop changing now that no integration uses it." % session,
+                "Revoke it by hand (Tiflux has no API for this); anything still using it gets 401 at once.",
+                "Then prove the rotation: %s (with rotate_old_token set)." % playbook_hint,
+            ]
+        else:
+            names = ", ".join("%s (%s)" % (s["host"], s["status"]) for s in still_on_old)
+            verdict = "VERDICT: NOT safe to revoke %s: %d host(s) may still use it: %s" % (old_name, len(still_on_old), names)
+            steps = ["%s: %s." % (s["host"], s["why"]) for s in still_on_old] + [
+                "Revoking now would break them at once (401). Fix them and run the rotation again: "
+                "hosts already on the new token stay unchanged.",
+            ]
+    else:
+        old_revoked = old_fp is None or (old or {}).get("status") == "invalid"
+        safe = not still_on_old and old_revoked and bool(hosts)
+        if safe:
+            verdict = "VERDICT: rotation complete: all %d host(s) use %s%s" % (
+                len(hosts), new_fp, " and %s is revoked (401)" % old_fp if old_fp else "")
+            steps = ["Nothing left to do. Keep the new token in the vault; remove the old one from it."]
+        else:
+            verdict = "VERDICT: rotation NOT complete"
+            steps = ["%s: %s." % (s["host"], s["why"]) for s in still_on_old]
+            if not old_revoked:
+                verdict += ": the old token %s still works" % old_fp
+                steps.append("Revoke it by hand: log in to Tiflux as %s, open %s, find %s and revoke it; then run confirm again."
+                             % (user, SESSOES_API, session))
+
+    lines = ["Tiflux token %s: %s (new %s%s, user %s)" % (
+        phase, ", ".join("%d %s" % (n, s) for s, n in sorted(counts.items())), new_fp,
+        ", old %s" % old_fp if old_fp else "", user)]
+    for host in hosts:
+        row = rows[host]
+        targets = ", ".join("%s=%s %s" % (t["path"], t.get("status"), t.get("fingerprint")) for t in row["targets"])
+        lines.append("  %-24s %-13s %s" % (host, row["status"], targets or row["message"]))
+    lines.append(verdict)
+    lines.extend("  - " + step for step in steps)
+
+    markdown = ["# Tiflux token %s report" % phase, "",
+                "- New token: `%s` (user %s)" % (new_fp, user)]
+    if old_fp:
+        markdown.append("- Old token: `%s`%s" % (old_fp, " (created %s)" % old_created if old_created else ""))
+    markdown += ["", "| host | status | targets | details |", "|---|---|---|---|"]
+    for host in hosts:
+        row = rows[host]
+        targets = "<br>".join("`%s` %s `%s`" % (t["path"], t.get("status"), t.get("fingerprint")) for t in row["targets"])
+        markdown.append("| %s | %s | %s | %s |" % (host, row["status"], targets or "-", (row["message"] or "").replace("|", "\\|")))
+    markdown += ["", "**%s**" % verdict, ""] + ["1. %s" % step for step in steps] + [""]
+
+    return dict(phase=phase, new_fingerprint=new_fp, old_fingerprint=old_fp, user=who or None, hosts=rows,
+                counts=counts, still_on_old=still_on_old, complete=complete, safe_to_revoke=safe,
+                verdict=verdict, steps=steps, lines=lines, markdown="\n".join(markdown))
+
+
+class FilterModule:
+    def filters(self):
+        return {"rotation_summary": rotation_summary}
