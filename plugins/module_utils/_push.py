@@ -17,7 +17,15 @@ from ansible_collections.tokenops.tiflux.plugins.module_utils._token import Toke
 
 
 class PushError(Exception):
-    """A one-line, secret-free failure; the file is as it was."""
+    """A one-line, secret-free failure; the file is as it was.
+
+    reason says why read_token failed (missing_file, unreadable, no_key, malformed, invalid_token),
+    so token_info can classify a target without a second reader.
+    """
+
+    def __init__(self, message, reason=None):
+        super().__init__(message)
+        self.reason = reason
 
 
 def target_argument_spec():
@@ -28,6 +36,25 @@ def target_argument_spec():
         key=dict(type="raw", no_log=False),
         section=dict(type="str"),
     )
+
+
+def targets_item_spec():
+    """One item of a host's targets list (the inventory's tiflux_targets), shared by token_deploy and
+    token_info so both take the same list; token_info ignores the write, reload and health keys."""
+    spec = target_argument_spec()
+    spec["path"]["required"] = spec["format"]["required"] = True
+    spec.update(
+        owner=dict(type="str"),
+        group=dict(type="str"),
+        mode=dict(type="raw"),
+        reload_command=dict(type="str"),
+        service=dict(type="str"),
+        service_state=dict(type="str", default="reloaded", choices=["reloaded", "restarted"]),
+        health_command=dict(type="str"),
+        health_retries=dict(type="int", default=3),
+        health_delay=dict(type="int", default=2),
+    )
+    return spec
 
 
 def key_path(params):
@@ -51,7 +78,7 @@ def _text_of(snapshot):
     try:
         return decode(snapshot.data) if snapshot.exists else ""
     except ConfigError as exc:
-        raise PushError("%s: %s" % (snapshot.path, exc))
+        raise PushError("%s: %s" % (snapshot.path, exc), reason="malformed")
 
 
 def read_token(path, fmt, keypath):
@@ -59,20 +86,22 @@ def read_token(path, fmt, keypath):
     try:
         snapshot = _io.read(path)
     except _io.FileError as exc:
-        raise PushError(str(exc))
+        raise PushError(str(exc), reason="unreadable")
     if not snapshot.exists:
-        raise PushError("%s does not exist: check path, or push a token there first with tokenops.tiflux.token_push" % path)
+        raise PushError("%s does not exist: check path, or push a token there first with tokenops.tiflux.token_push" % path,
+                        reason="missing_file")
     text = _text_of(snapshot)
     try:
         value = get_editor(fmt).read(text, keypath)
     except KeyNotFound as exc:
-        raise PushError("%s: %s: check key (and format), or push a token there with tokenops.tiflux.token_push" % (path, exc))
+        raise PushError("%s: %s: check key (and format), or push a token there with tokenops.tiflux.token_push" % (path, exc),
+                        reason="no_key")
     except ConfigError as exc:
-        raise PushError("%s: %s" % (path, exc))
+        raise PushError("%s: %s" % (path, exc), reason="malformed")
     try:
         return normalize(value, what="the token in %s" % path)
     except TokenError as exc:
-        raise PushError(str(exc))
+        raise PushError(str(exc), reason="invalid_token")
 
 
 class Push:

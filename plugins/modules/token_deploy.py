@@ -9,7 +9,7 @@ module: token_deploy
 short_description: Deploy a Tiflux API v2 token to all of a host's integration configs as one transaction
 version_added: 1.0.0
 author:
-  - tokenops.tiflux contributors
+  - tokenops maintainers (@tokenops)
 description:
   - Writes O(token) into every item of O(targets) on the host (the same write path as M(tokenops.tiflux.token_push)),
     reloads or restarts the integrations whose config changed, runs their health commands, then proves the token
@@ -17,7 +17,7 @@ description:
   - If anything fails (a write, a reload, a health command, the proof), every file is restored byte-identical
     (content, mode, owner), the changed integrations are reloaded again on the old token, and the module fails
     with RV(rolled_back=true). One module run per host, however many targets.
-  - With O(state=verified) nothing is written: every target must already hold O(token), and it must work from the host
+  - With O(state=verified) nothing is written; every target must already hold O(token), and it must work from the host
     (the confirm phase of a rotation).
   - This is the engine of the role C(tokenops.tiflux.rotate); use it directly for a one-shot deploy.
 options:
@@ -97,6 +97,7 @@ options:
     type: bool
     default: true
 extends_documentation_fragment:
+  - tokenops.tiflux.attributes
   - tokenops.tiflux.connection
 attributes:
   check_mode:
@@ -105,10 +106,6 @@ attributes:
   diff_mode:
     support: full
     details: One diff per changed target, tokens shown only as C(<token sha256:...>).
-  action_group:
-    support: full
-    membership:
-      - tokenops.tiflux.tiflux
 seealso:
   - module: tokenops.tiflux.token_push
   - module: tokenops.tiflux.token_check
@@ -216,24 +213,11 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tokenops.tiflux.plugins.module_utils._api import ApiConfigError, Client, module_argument_spec
-from ansible_collections.tokenops.tiflux.plugins.module_utils._push import Push, PushError, key_path, read_token
+from ansible_collections.tokenops.tiflux.plugins.module_utils._push import Push, PushError, key_path, read_token, targets_item_spec
 from ansible_collections.tokenops.tiflux.plugins.module_utils._token import TokenError, fingerprint, normalize
 
-TARGET_SPEC = dict(
-    path=dict(type="path", required=True),
-    format=dict(type="str", required=True, choices=["env", "ini", "json", "yaml", "raw"]),
-    key=dict(type="raw", no_log=False),
-    section=dict(type="str"),
-    owner=dict(type="str"),
-    group=dict(type="str"),
-    mode=dict(type="raw"),
-    reload_command=dict(type="str"),
-    service=dict(type="str"),
-    service_state=dict(type="str", default="reloaded", choices=["reloaded", "restarted"]),
-    health_command=dict(type="str"),
-    health_retries=dict(type="int", default=3),
-    health_delay=dict(type="int", default=2),
-)
+# One definition for token_deploy and token_info: both take the inventory's tiflux_targets.
+TARGET_SPEC = targets_item_spec()
 
 
 class Deployment:

@@ -1,0 +1,4 @@
+#!/usr/bin/env bash
+set -eu
+cd "$(dirname "$0")"
+../../../utils/run_scanned.sh playbook.yml -i inventory.yml "$@"
