@@ -11,6 +11,8 @@ the module on the host as usual.
 
 from __future__ import annotations
 
+import os
+
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
@@ -39,10 +41,29 @@ class TifluxAction(ActionBase):
             waited = Pacer().reserve(self.api_calls(args), args.get("api_calls_per_minute"))
         except PaceError as exc:
             raise AnsibleActionFail(str(exc))
-        result.update(self._execute_module(module_name=self._task.resolved_action, module_args=args, task_vars=task_vars))
+        shipped = self._ship_ca_file(args)
+        try:
+            result.update(self._execute_module(module_name=self._task.resolved_action, module_args=args, task_vars=task_vars))
+        finally:
+            if shipped:
+                self._remove_tmp_path(self._connection._shell.tmpdir)
         if waited >= 0.5:
             result["paced_seconds"] = round(waited, 1)
         return result
+
+    def _ship_ca_file(self, args):
+        """A ca_path that came from ansible_tiflux_ca_path names a file on the controller (an AWX credential's
+        CA file lives in the job's private data dir): copy it next to the module on the host."""
+        ca_path = args.get("ca_path")
+        if "ca_path" in self._task.args or not ca_path or not os.path.isfile(ca_path) or self._task.async_val:
+            return False
+        if self._connection._shell.tmpdir is None:
+            self._make_tmp_path()
+        remote = self._connection._shell.join_path(self._connection._shell.tmpdir, "tiflux-ca.pem")
+        self._transfer_file(ca_path, remote)
+        self._fixup_perms2((self._connection._shell.tmpdir, remote), execute=False)
+        args["ca_path"] = remote
+        return True
 
     @staticmethod
     def probe_count(args):
