@@ -76,7 +76,10 @@ LINT_COLLECTIONS := .ansible/collections
 lint: .venv ## ansible-lint --profile production, antsibull-docs lint
 	mkdir -p $(LINT_COLLECTIONS)/ansible_collections/tokenops
 	ln -sfn ../../../.. $(LINT_COLLECTIONS)/ansible_collections/tokenops/tiflux
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/$(LINT_COLLECTIONS)" \
+	@# A private HOME: ansible-lint puts ~/.ansible/collections first, where a stale installed copy
+	@# of this collection (molecule installs one there) would shadow the work tree.
+	mkdir -p .cache/lint-home
+	HOME="$(CURDIR)/.cache/lint-home" PATH="$(CURDIR)/$(VENV)/bin:$$PATH" ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/$(LINT_COLLECTIONS)" \
 		ANSIBLE_ROLES_PATH="$(CURDIR)/tests/integration/targets" ansible-lint --profile production
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" antsibull-docs lint-collection-docs --plugin-docs .
 
@@ -127,3 +130,35 @@ help: ## list the targets
 .PHONY: demo
 demo: .venv ## the whole story on the bundled Tiflux simulator: push, rotate, revoke, confirm
 	demo/demo.sh
+
+##@ Molecule scenarios (extensions/molecule: real SSH hosts on loopback; needs root and openssh-server)
+
+.PHONY: molecule molecule-full
+molecule: .venv ## molecule test rotate, rotate_failures (+ rotate_quota with TIFLUX_INCLUDE_SLOW=1), leak-scanned
+	VENV=$(VENV) extensions/molecule/run.sh
+
+molecule-full: .venv ## `molecule` with the slow rotate_quota scenario (30 hosts under a 20/min quota)
+	TIFLUX_INCLUDE_SLOW=1 VENV=$(VENV) extensions/molecule/run.sh
+
+##@ AWX / Ansible Automation Platform
+
+.PHONY: awx
+awx: .venv ## credential type, job templates and EE of extensions/awx, run through ansible-runner on the simulator
+	$(VENV)/bin/python -m pytest tests/awx -q -p no:cacheprovider -rxXs \
+		--junit-xml tests/output/runs/awx/junit/awx.xml
+
+##@ Benchmarks and fault matrix (tests/perf, tests/faults, tests/corpus)
+
+# Not a test: interleaved runs on local-connection hosts against the simulator; the table goes
+# into docs/performance.md. BENCH_ARGS="--hosts 10,50,200 --runs 3" for the big fleet.
+BENCH_ARGS ?= --hosts 10,50 --runs 3 --forks 10
+.PHONY: bench test-faults
+bench: .venv ## benchmark: rotate role vs the obvious playbook vs one copy per host (BENCH_ARGS=...), into docs/performance.md
+	@echo "load: $$(cut -d' ' -f1-3 /proc/loadavg) on $$(nproc) CPU(s)"
+	$(VENV)/bin/python tests/perf/bench.py $(BENCH_ARGS) --write-doc docs/performance.md
+
+# Cases marked slow (API retries and timeouts, the SSH host) run only with TIFLUX_INCLUDE_SLOW=1,
+# which `make test-full` sets. The tmpfs cases need root (skipped otherwise).
+test-faults: .venv ## bad-input corpus, fault matrix and leak scan of every path (slow cases with TIFLUX_INCLUDE_SLOW=1)
+	$(VENV)/bin/python -m pytest tests/corpus tests/faults -p no:cacheprovider -q -rsx \
+		--junit-xml tests/output/runs/faults/junit/faults.xml

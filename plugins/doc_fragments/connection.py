@@ -28,6 +28,9 @@ options:
     description:
       - PEM file of the CA that signs the certificate of O(api_url) (a corporate TLS proxy, a test server).
       - For modules, the E(TIFLUX_CA_PATH) environment variable of the target host is used when the option is not set.
+      - Set on a task (or in C(module_defaults)) it is a path on the target host. Set through the C(ansible_tiflux_ca_path)
+        variable it is a file on the controller (an AWX credential's CA file, for example), copied next to the module
+        on each host.
     type: path
   timeout:
     description:
@@ -42,7 +45,7 @@ options:
     default: 3
   max_retry_wait:
     description:
-      - Longest wait, in seconds, for the quota to reset after a 429; a longer wait gives up with RV(status=rate_limited).
+      - Longest wait, in seconds, for the quota to reset after a 429; a longer wait gives up with status V(rate_limited).
     type: int
     default: 90
   probes:
@@ -67,7 +70,7 @@ options:
       - Unset means no pacing (a 429 is still waited out, see O(retries)).
     type: int
 notes:
-  - The token is sent only as C(Authorization: Bearer) to O(api_url); redirects are not followed, so it is never sent elsewhere.
+  - "The token is sent only as C(Authorization: Bearer) to O(api_url); redirects are not followed, so it is never sent elsewhere."
   - Every output names tokens only by fingerprint, C(sha256:) followed by the first 16 hex digits of the SHA-256 of the token.
 """
 
@@ -111,4 +114,3 @@ options:
     vars:
       - name: ansible_tiflux_api_calls_per_minute
 """
-

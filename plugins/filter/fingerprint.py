@@ -8,7 +8,7 @@ name: fingerprint
 short_description: Name a Tiflux token without showing it
 version_added: 1.0.0
 author:
-  - tokenops.tiflux contributors
+  - tokenops maintainers (@tokenops)
 description:
   - Returns C(sha256:) followed by the first 16 hex digits of the SHA-256 of the token, after removing
     surrounding whitespace (the newline that ends vault files) — the fingerprint every plugin of the collection shows.

@@ -8,7 +8,7 @@ name: rotation_summary
 short_description: Summarise a token rotation over all hosts and decide whether the old token is safe to revoke
 version_added: 1.0.0
 author:
-  - tokenops.tiflux contributors
+  - tokenops maintainers (@tokenops)
 description:
   - Used by the roles C(tokenops.tiflux.rotate) and C(tokenops.tiflux.audit) to build the summary, the verdict and the
     reports from each host's C(rotate_result) fact. Contains fingerprints, never tokens.

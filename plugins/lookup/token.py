@@ -8,7 +8,7 @@ name: token
 short_description: Check Tiflux API v2 tokens from the controller and return them only when they work
 version_added: 1.0.0
 author:
-  - tokenops.tiflux contributors
+  - tokenops maintainers (@tokenops)
 description:
   - Normalises each token (surrounding whitespace and the trailing newline of vault files are removed) and checks it
     against Tiflux API v2 from the controller with C(GET /users/me) (see O(probes)).
@@ -146,7 +146,8 @@ class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
         # Variables reach lookups untemplated: resolve only the ansible_tiflux_* ones we read, and
         # drop empty ones (an unset AWX field) so they mean "not set" rather than "" (ca_path "" -> cwd).
-        variables = dict((name, self._templar.template(value)) for name, value in (variables or {}).items()
+        template = self._templar.template if self._templar is not None else (lambda value: value)
+        variables = dict((name, template(value)) for name, value in (variables or {}).items()
                          if name.startswith("ansible_tiflux_"))
         variables = dict((name, value) for name, value in variables.items() if value not in ("", None))
         kwargs = dict((name, value) for name, value in kwargs.items() if value not in ("", None))

@@ -116,8 +116,7 @@ class _Answer:
         self.retryable = retryable
 
     def header(self, name):
-        getter = getattr(self.headers, "get", None)
-        return getter(name) if getter else None
+        return self.headers.get(name) if hasattr(self.headers, "get") else None
 
     def json(self):
         try:
@@ -262,7 +261,7 @@ class Client:
             result["attempts"] += answer.attempts
             result["probes"].append(dict(path=path, http_status=answer.http_status, status=status))
             result["status"], result["http_status"] = status, answer.http_status
-            if status == "valid" and path.split("?")[0].rstrip("/") == "/users/me":
+            if status == "valid" and path.split("?", 1)[0].rstrip("/") == "/users/me":
                 result["user"] = _user_of(answer)
             if status != "valid":
                 break

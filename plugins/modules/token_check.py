@@ -9,7 +9,7 @@ module: token_check
 short_description: Check a Tiflux API v2 token from the target host
 version_added: 1.0.0
 author:
-  - tokenops.tiflux contributors
+  - tokenops maintainers (@tokenops)
 description:
   - Checks a Tiflux API v2 token with C(GET /users/me) (see O(probes)) B(from the target host), so it proves that
     host's network path to Tiflux (proxy, CA bundle, firewall), not only the token.
@@ -32,6 +32,7 @@ options:
     choices: [valid, invalid, any]
     default: valid
 extends_documentation_fragment:
+  - tokenops.tiflux.attributes
   - tokenops.tiflux.connection
   - tokenops.tiflux.target
 attributes:
@@ -40,10 +41,6 @@ attributes:
     details: The check only reads, so it runs in check mode too.
   diff_mode:
     support: none
-  action_group:
-    support: full
-    membership:
-      - tokenops.tiflux.tiflux
 seealso:
   - plugin: tokenops.tiflux.token
     plugin_type: lookup

@@ -9,7 +9,7 @@ module: token_push
 short_description: Write a Tiflux API v2 token into an integration config, atomically, and prove it works
 version_added: 1.0.0
 author:
-  - tokenops.tiflux contributors
+  - tokenops maintainers (@tokenops)
 description:
   - Writes O(token) at O(key) of an integration config on the target host; only the token's bytes change (comments,
     blank lines, key order, quoting of other lines, indentation, CRLF line endings and the trailing newline or its
@@ -64,6 +64,7 @@ options:
   format:
     required: true
 extends_documentation_fragment:
+  - tokenops.tiflux.attributes
   - ansible.builtin.files
   - tokenops.tiflux.target
   - tokenops.tiflux.connection
@@ -74,10 +75,6 @@ attributes:
   diff_mode:
     support: full
     details: Both the old and the new token appear only as C(<token sha256:...>).
-  action_group:
-    support: full
-    membership:
-      - tokenops.tiflux.tiflux
 seealso:
   - plugin: tokenops.tiflux.token
     plugin_type: lookup

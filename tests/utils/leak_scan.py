@@ -97,7 +97,7 @@ def main(argv=None):
     findings = scan(args.paths, tokens, args.names_only)
     for path, fp, where in findings:
         print("LEAK: token %s in %s (%s)" % (fp, path, where))
-    scanned = sum(1 for _ in _files(args.paths + args.names_only))
+    scanned = sum(1 for _entry in _files(args.paths + args.names_only))
     print("leak scan: %d token(s), %d path(s), %d finding(s)" % (len(tokens), scanned, len(findings)))
     return 1 if findings else 0
 

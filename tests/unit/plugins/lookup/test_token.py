@@ -59,7 +59,7 @@ def test_failing_check_raises_with_fingerprint_and_remedy(sim, account, lookup):
 
 def test_one_api_call_per_distinct_token_per_run(sim, make_account, lookup):
     (_u1, first), (_u2, second) = make_account(sim), make_account(sim)
-    for _ in range(5):
+    for _round in range(5):
         lookup.run([first, second, first], variables={}, result="info", **opts(sim))
     assert (api_requests(sim, first), api_requests(sim, second)) == (1, 1)
 

@@ -121,7 +121,7 @@ def test_real_quota_429_waits_for_ratelimit_reset():
         token = simulator.control.issue_token(user["id"])["token"]
         sleeps = Sleeps()
         c = client(simulator, sleep=sleeps)
-        statuses = [c.check(token)["status"] for _ in range(3)]
+        statuses = [c.check(token)["status"] for _attempt in range(3)]
         assert statuses == ["valid", "valid", "valid"]
         assert len(sleeps.waits) == 1 and 0 < sleeps.waits[0] <= 2.5
         assert simulator.control.counters()["rejected_429"] >= 1

@@ -21,12 +21,12 @@ def test_forked_workers_share_one_check(sim, account, tmp_path):
     _user, token = account
     ctx = multiprocessing.get_context("fork")
     queue = ctx.Queue()
-    workers = [ctx.Process(target=_worker, args=(str(tmp_path), sim.info["api_url"], token, queue)) for _ in range(10)]
+    workers = [ctx.Process(target=_worker, args=(str(tmp_path), sim.info["api_url"], token, queue)) for _worker_index in range(10)]
     for w in workers:
         w.start()
     for w in workers:
         w.join(30)
-    assert sorted(queue.get(timeout=5) for _ in workers) == ["valid"] * 10
+    assert sorted(queue.get(timeout=5) for _worker in workers) == ["valid"] * 10
     assert sim.control.counters()["by_fingerprint"][fingerprint(token)] == 1
 
 

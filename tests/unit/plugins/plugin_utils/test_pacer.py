@@ -25,7 +25,7 @@ class FakeClock:
 def test_budget_allows_a_burst_then_waits_for_the_window(tmp_path):
     clock = FakeClock()
     pacer = Pacer(str(tmp_path), sleep=clock.sleep, clock=clock)
-    waits = [pacer.reserve(1, 3) for _ in range(3)]
+    waits = [pacer.reserve(1, 3) for _call in range(3)]
     assert waits == [0.0, 0.0, 0.0]
     assert pacer.reserve(1, 3) == pytest.approx(WINDOW, abs=0.1)
     assert clock.now == pytest.approx(1000.0 + WINDOW, abs=0.1)
@@ -35,7 +35,7 @@ def test_no_window_ever_holds_more_than_the_budget(tmp_path):
     clock = FakeClock()
     pacer = Pacer(str(tmp_path), sleep=clock.sleep, clock=clock)
     stamps = []
-    for _ in range(25):
+    for _step in range(25):
         pacer.reserve(2, 7)
         stamps.append(clock.now)
         clock.now += 0.3
@@ -58,12 +58,12 @@ def test_forks_share_the_budget(tmp_path):
     ctx = multiprocessing.get_context("fork")
     queue = ctx.Queue()
     start = time.time()
-    procs = [ctx.Process(target=_reserve, args=(str(tmp_path), queue)) for _ in range(4)]
+    procs = [ctx.Process(target=_reserve, args=(str(tmp_path), queue)) for _proc in range(4)]
     for p in procs:
         p.start()
     for p in procs:
         p.join(10)
-    assert sorted(queue.get(timeout=5) for _ in procs) == [False] * 4
+    assert sorted(queue.get(timeout=5) for _proc in procs) == [False] * 4
     assert time.time() - start < 5
     # the fifth call in the same minute would wait: the ledger is shared
     clock = FakeClock()

@@ -1,0 +1,24 @@
+# Copyright (c) tokenops.tiflux contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    # Attribute descriptions shared by every module; each module states its support.
+    DOCUMENTATION = r"""
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
+  action_group:
+    description: Use C(group/tokenops.tiflux.tiflux) in C(module_defaults) to set connection options once for every module of the collection.
+    support: full
+    membership:
+      - tokenops.tiflux.tiflux
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: posix
+"""
