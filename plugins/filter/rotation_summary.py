@@ -10,8 +10,9 @@ version_added: 1.0.0
 author:
   - tokenops maintainers (@tokenops)
 description:
-  - Used by the roles C(tokenops.tiflux.rotate) and C(tokenops.tiflux.audit) to build the summary, the verdict and the
-    reports from each host's C(rotate_result) fact. Contains fingerprints, never tokens.
+  - Used by the role C(tokenops.tiflux.rotate) to build each host's C(rotate_result), the summary, the verdict and the
+    reports from what each host's M(tokenops.tiflux.token_deploy) run registered as C(rotate_run). Contains
+    fingerprints, never tokens.
   - A host counts as still holding the old token when any of its targets does not hold the new one, when it was
     unreachable or failed before reporting, and when the rollout stopped before its batch.
 positional: _input, hosts, seen
@@ -69,7 +70,11 @@ _value:
   type: dict
   contains:
     hosts:
-      description: Per host, C(status) and C(targets) (path, status, fingerprint) and C(message).
+      description: >-
+        Per host (the role's C(rotate_result) fact): C(status) (V(rotated), V(unchanged), V(rolled_back), V(failed),
+        V(unreachable), V(not_reached); V(confirmed), V(not_confirmed) in the confirm phase), C(fingerprint),
+        C(previous_fingerprints), C(targets) (path, status, fingerprint, previous_fingerprint, reloaded), C(verified),
+        C(reloads), C(message).
       type: dict
     counts:
       description: How many hosts per status.
@@ -113,13 +118,34 @@ WHY = {
 }
 
 
+TARGET_FIELDS = ("path", "status", "fingerprint", "previous_fingerprint", "reloaded")
+
+
 def _host_row(hostvars, host, seen, phase):
-    result = hostvars[host].get("rotate_result") if host in hostvars else None
-    if not result:
+    """One host's result, from what its token_deploy run registered (rotate_run)."""
+    run = hostvars[host].get("rotate_run") if host in hostvars else None
+    if not run:
         status = "unreachable" if host in seen else "not_reached"
-        return dict(status=status, targets=[], message=WHY[status], verified=None)
-    return dict(status=result.get("status"), targets=list(result.get("targets") or []),
-                message=result.get("message") or "", verified=result.get("verified"))
+        return dict(status=status, targets=[], message=WHY[status], verified=None, fingerprint=None,
+                    previous_fingerprints=[], reloads=0, phase=phase)
+    if run.get("unreachable"):
+        status = "unreachable"
+    elif run.get("rolled_back"):
+        status = "rolled_back"
+    elif run.get("failed"):
+        status = "failed" if phase == "deploy" else "not_confirmed"
+    elif phase == "confirm":
+        status = "confirmed"
+    else:
+        status = "rotated" if run.get("changed_targets", 0) > 0 else "unchanged"
+    targets = [dict((k, t.get(k)) for k in TARGET_FIELDS) for t in run.get("targets") or []]
+    previous = []
+    for target in targets:
+        if target["previous_fingerprint"] not in previous:
+            previous.append(target["previous_fingerprint"])
+    return dict(status=status, targets=targets, message=run.get("msg") or run.get("message") or "",
+                verified=run.get("verified"), fingerprint=run.get("fingerprint"), previous_fingerprints=previous,
+                reloads=run.get("reloads", 0), phase=phase)
 
 
 def rotation_summary(hostvars, hosts, seen, phase="deploy", new=None, old=None, old_created=None, verify_on_host=True,

@@ -22,7 +22,6 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import env_fallback
-from ansible.module_utils.urls import open_url
 
 from ansible_collections.tokenops.tiflux.plugins.module_utils._token import fingerprint, redact
 
@@ -169,8 +168,10 @@ class Client:
     """Checks tokens against Tiflux API v2 and explains the outcome."""
 
     def __init__(self, api_url=DEFAULT_API_URL, validate_certs=True, ca_path=None, timeout=10, retries=3,
-                 max_retry_wait=90, allow_http=False, sleep=time.sleep, clock=time.time):
+                 max_retry_wait=90, allow_http=False, probes=None, sleep=time.sleep, clock=time.time):
         self.api_url = check_api_url(api_url, allow_http)
+        # Checked now, before a module writes anything, not when the first check runs.
+        self.probes = check_probes(probes)
         self.validate_certs = validate_certs
         self.ca_path = check_ca_path(ca_path)
         self.timeout = timeout
@@ -182,11 +183,15 @@ class Client:
     @classmethod
     def from_options(cls, options):
         """Build from a mapping holding the shared connection options (module params or lookup options)."""
-        return cls(**dict((name, options[name]) for name in CONNECTION_OPTIONS if name != "probes" and options.get(name) is not None))
+        return cls(**dict((name, options[name]) for name in CONNECTION_OPTIONS if options.get(name) is not None))
 
     # -- transport -------------------------------------------------------------------------
 
     def _attempt(self, path, token):
+        # Imported here: ansible.module_utils.urls pulls in cryptography, email.mime, http.cookiejar...
+        # which a module run that makes no API call (token_push without verify) should not pay for.
+        from ansible.module_utils.urls import open_url  # pylint: disable=import-outside-toplevel
+
         headers = {"Authorization": "Bearer %s" % token, "Accept": "application/json"}
         try:
             # No Content-Type on GET: Tiflux answers 400 "unpermitted parameter" to it.
@@ -246,7 +251,7 @@ class Client:
     # -- checks ----------------------------------------------------------------------------
 
     def check(self, token, probes=None):
-        """GET each probe with the token; stop at the first outcome that is not valid.
+        """GET each probe (default: the client's probes) with the token; stop at the first outcome that is not valid.
 
         Returns the result dict every plugin returns. Never contains the token.
         """
@@ -255,7 +260,7 @@ class Client:
         result = dict(status="valid", valid=False, http_status=None, fingerprint=fp, user=None, probes=[],
                       message="", api_url=self.api_url, attempts=0)
         answer = None
-        for path in check_probes(probes):
+        for path in check_probes(probes) if probes is not None else self.probes:
             answer = self._get(path, token)
             status = _status_of(answer)
             result["attempts"] += answer.attempts

@@ -139,9 +139,27 @@ def backup(module, snapshot):
     try:
         return module.backup_local(snapshot.real_path)
     except Exception as exc:  # pylint: disable=broad-except
+        # backup_local names the copy path.PID.date~: remove what a failed copy left of it.
+        for leftover in glob.glob("%s.%d.*~" % (glob.escape(snapshot.real_path), os.getpid())):
+            try:
+                os.unlink(leftover)
+            except OSError:
+                pass
         cause = exc.__cause__ if isinstance(exc.__cause__, OSError) else None
         raise FileError("cannot back up %s: %s; the file is unchanged" % (
             snapshot.path, describe_os_error(cause) if cause else "copy failed"))
+
+
+def set_attributes(module, file_args, changed):
+    """module.set_fs_attributes_if_different, but a bad owner/group/mode raises FileError instead of exiting
+    the module, so the caller can put the original file back first."""
+    def fail(msg, **_kwargs):
+        raise FileError("%s: %s" % (file_args.get("path"), " ".join(str(msg).split())))
+    original, module.fail_json = module.fail_json, fail
+    try:
+        return module.set_fs_attributes_if_different(file_args, changed)
+    finally:
+        module.fail_json = original
 
 
 def _validate(module, path, tmp, command, redact):

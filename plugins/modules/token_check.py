@@ -189,7 +189,7 @@ def main():
         module.fail_json(msg=str(exc))
     module.no_log_values.add(token)
 
-    result = client.check(token, params["probes"])
+    result = client.check(token)
     result.update(changed=False, source=source)
     failure = expectation_failure(result, params["expect"])
     if failure:

@@ -212,6 +212,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.tokenops.tiflux.plugins.module_utils import _io
 from ansible_collections.tokenops.tiflux.plugins.module_utils._api import ApiConfigError, Client, module_argument_spec
 from ansible_collections.tokenops.tiflux.plugins.module_utils._push import Push, PushError, key_path, read_token, targets_item_spec
 from ansible_collections.tokenops.tiflux.plugins.module_utils._token import TokenError, fingerprint, normalize
@@ -273,7 +274,7 @@ class Deployment:
                 held = "no token" if push.previous is None else "token %s" % push.previous_fingerprint
                 report["message"] = "%s holds %s, not %s" % (target["path"], held, want)
                 wrong.append(report["message"])
-        check = client.check(self.token, self.params["probes"])
+        check = client.check(self.token)
         result = self.result(check["message"])
         result.update(verified=check["valid"], status=check["status"], http_status=check["http_status"], changed=False)
         if wrong or not check["valid"]:
@@ -370,14 +371,18 @@ class Deployment:
                 self._rollback(applied, str(exc))
             applied.append(entry)
             try:
-                self.module.set_fs_attributes_if_different(self._file_args(target, push), True)
+                _io.set_attributes(self.module, self._file_args(target, push), True)
             except Exception as exc:  # pylint: disable=broad-except
                 report["message"] = "%s: cannot set file attributes (%s)" % (target["path"], exc)
                 self._rollback(applied, report["message"])
         for target, _keypath, push, report in self.entries:
             if not push.changed and (target.get("owner") or target.get("group") or target.get("mode") is not None):
-                if self.module.set_fs_attributes_if_different(self._file_args(target, push), False):
-                    report["status"] = "changed"
+                try:
+                    if _io.set_attributes(self.module, self._file_args(target, push), False):
+                        report["status"] = "changed"
+                except _io.FileError as exc:
+                    report["message"] = str(exc)
+                    self._rollback(applied, str(exc))
 
         failures = self._reload(changed) if changed else []
         failures = failures or (self._health(changed) if changed else [])
@@ -391,7 +396,7 @@ class Deployment:
                 held = set(read_token(t["path"], t["format"], k) for t, k, _p, _r in self.entries)
                 if held != {self.token}:
                     raise PushError("a target does not hold the deployed token after the write")
-                check = client.check(self.token, self.params["probes"])
+                check = client.check(self.token)
             except PushError as exc:
                 check = dict(status="error", valid=False, http_status=None, message=str(exc))
             if not check["valid"]:

@@ -198,6 +198,7 @@ rolled_back:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.tokenops.tiflux.plugins.module_utils import _io
 from ansible_collections.tokenops.tiflux.plugins.module_utils._api import ApiConfigError, Client, module_argument_spec
 from ansible_collections.tokenops.tiflux.plugins.module_utils._push import Push, PushError, key_path, read_token, target_argument_spec
 from ansible_collections.tokenops.tiflux.plugins.module_utils._token import TokenError, fingerprint, normalize
@@ -249,25 +250,29 @@ def main():
     if module.check_mode:
         if push.snapshot.exists:
             # In check mode this only compares owner/mode/context and reports.
-            result["changed"] = module.set_fs_attributes_if_different(file_args, push.changed)
+            try:
+                result["changed"] = _io.set_attributes(module, file_args, push.changed)
+            except _io.FileError as exc:
+                module.fail_json(msg=str(exc), **result)
         module.exit_json(**result)
 
     try:
         backup_file = push.apply(module, validate=params["validate"], backup=params["backup"])
-        if backup_file:
-            result["backup_file"] = backup_file
-        result["changed"] = module.set_fs_attributes_if_different(file_args, push.changed)
     except PushError as exc:
         module.fail_json(msg=str(exc), **result)
-    except Exception as exc:  # pylint: disable=broad-except
-        # Attributes could not be applied after the move: put the original back.
+    if backup_file:
+        result["backup_file"] = backup_file
+    try:
+        result["changed"] = _io.set_attributes(module, file_args, push.changed)
+    except _io.FileError as exc:
+        # A bad owner, group or mode is found only after the move: put the original back.
         push.restore(module)
-        module.fail_json(msg="%s: cannot set file attributes (%s); the original file was restored" % (push.path, exc),
-                         rolled_back=True, **result)
+        result.update(changed=False, rolled_back=True)
+        module.fail_json(msg="%s; the original file was restored" % exc, **result)
 
     if client is not None and params["state"] == "present":
         try:
-            check = client.check(read_token(push.path, params["format"], push.keypath), params["probes"])
+            check = client.check(read_token(push.path, params["format"], push.keypath))
         except PushError as exc:
             check = dict(status="error", http_status=None, message=str(exc))
         result.update(status=check["status"], http_status=check["http_status"], message=check["message"])

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 
 from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.tokenops.tiflux.plugins.module_utils._api import CONNECTION_OPTIONS, DEFAULT_PROBES
@@ -33,6 +34,13 @@ class TifluxAction(ActionBase):
         result = super().run(tmp, task_vars)
         task_vars = task_vars or {}
         args = dict(self._task.args)
+        targets = args.get("targets")
+        if isinstance(targets, list):
+            # A malformed element makes ansible-core skip no_log masking of the whole call: refuse it here.
+            for index, target in enumerate(targets):
+                if not isinstance(target, dict):
+                    raise AnsibleActionFail("targets[%d] must be a dict with path, format and key, got %s: check tiflux_targets"
+                                            % (index, type(target).__name__))
         for name in CONNECTION_OPTIONS + ("api_calls_per_minute",):
             var = "ansible_tiflux_" + name
             if name not in args and task_vars.get(var) not in (None, ""):
@@ -47,6 +55,10 @@ class TifluxAction(ActionBase):
         finally:
             if shipped:
                 self._remove_tmp_path(self._connection._shell.tmpdir)
+        token = args.get("token")
+        if isinstance(token, str) and token.strip():
+            # Last line of defence: whatever the module returned, it must not carry the token.
+            result = remove_values(result, {token, token.strip()})
         if waited >= 0.5:
             result["paced_seconds"] = round(waited, 1)
         return result
