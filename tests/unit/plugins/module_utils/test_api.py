@@ -123,7 +123,8 @@ def test_real_quota_429_waits_for_ratelimit_reset():
         c = client(simulator, sleep=sleeps)
         statuses = [c.check(token)["status"] for _attempt in range(3)]
         assert statuses == ["valid", "valid", "valid"]
-        assert len(sleeps.waits) == 1 and 0 < sleeps.waits[0] <= 2.5
+        # One wait for the window to reset (two if the machine is slow enough to straddle a window).
+        assert 1 <= len(sleeps.waits) <= 2 and all(0 < w <= 2.5 for w in sleeps.waits)
         assert simulator.control.counters()["rejected_429"] >= 1
     finally:
         simulator.stop()
