@@ -51,7 +51,7 @@ endif
 
 ##@ Checks on ansible-core 2.19 / Python 3.11
 
-.PHONY: sanity units simulator integration lint
+.PHONY: sanity units simulator docs integration lint
 sanity: .venv ## ansible-test sanity (no ignore files)
 	$(ANSIBLE_TEST) $(VENV) sanity $(ARGS)
 
@@ -83,6 +83,10 @@ lint: .venv ## ansible-lint --profile production, antsibull-docs lint
 		ANSIBLE_ROLES_PATH="$(CURDIR)/tests/integration/targets" ansible-lint --profile production
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" antsibull-docs lint-collection-docs --plugin-docs .
 
+docs: .venv ## the quickstart in English and pt-BR, followed as written, against the simulator
+	$(VENV)/bin/python -m pytest tests/docs -q -p no:cacheprovider \
+		--junit-xml tests/output/runs/docs/junit/docs.xml
+
 ##@ Checks on ansible-core 2.21 / Python >= 3.12
 
 .PHONY: sanity-2.21 units-2.21 integration-2.21
@@ -95,7 +99,7 @@ endif
 
 ##@ Everything
 
-STEPS := sanity units simulator integration lint sanity-2.21 units-2.21 integration-2.21
+STEPS := sanity units simulator docs integration awx lint sanity-2.21 units-2.21 integration-2.21
 
 .PHONY: test test-full
 test: ## all checks, both ansible-core versions, with a summary; fails on any failure
