@@ -45,6 +45,11 @@ options:
   old_created:
     description: Free text telling the old session apart in Sessões API, such as its creation date.
     type: str
+  new_now:
+    description:
+      - A fresh controller check of the new token, made after a host failed. When it is no longer V(valid) the new
+        token was revoked (or its user deactivated) during the rollout, and the verdict says so.
+    type: dict
   verify_on_host:
     description: Whether hosts had to prove the token; when true, an unproven host is not safe.
     type: bool
@@ -149,7 +154,7 @@ def _host_row(hostvars, host, seen, phase):
 
 
 def rotation_summary(hostvars, hosts, seen, phase="deploy", new=None, old=None, old_created=None, verify_on_host=True,
-                     playbook_hint="ansible-playbook tokenops.tiflux.confirm -i INVENTORY -e @vault.yml"):
+                     playbook_hint="ansible-playbook tokenops.tiflux.confirm -i INVENTORY -e @vault.yml", new_now=None):
     if phase not in GOOD:
         raise AnsibleFilterError("phase must be deploy or confirm, got %r" % (phase,))
     if not isinstance(new, dict) or "fingerprint" not in new:
@@ -175,10 +180,19 @@ def rotation_summary(hostvars, hosts, seen, phase="deploy", new=None, old=None, 
     user = "%s <%s>" % (who.get("name"), who.get("email")) if who else "the token's user"
     session = "the session created on %s" % old_created if old_created else "the old token's session (by its creation date)"
 
+    new_dead = isinstance(new_now, dict) and new_now.get("status") not in (None, "valid")
     if phase == "deploy":
-        safe = not still_on_old and bool(hosts)
+        safe = not still_on_old and bool(hosts) and not new_dead
         old_name = "the old token %s" % old_fp if old_fp else "the old token"
-        if safe:
+        if new_dead:
+            on_new = [h for h, row in rows.items() if row["status"] in GOOD[phase]]
+            verdict = ("VERDICT: NOT safe to revoke %s: the new token %s stopped working during the rollout (%s)"
+                       % (old_name, new_fp, new_now.get("status")))
+            steps = [new_now.get("message") or "the new token is rejected now.",
+                     "Hosts already on the new token are broken now: %s." % (", ".join(on_new) or "none"),
+                     "Keep the old token. Generate another token in %s, vault it as rotate_new_token and run the "
+                     "rotation again: it replaces the dead token on those hosts too." % SESSOES_API]
+        elif safe:
             verdict = "VERDICT: safe to revoke %s: all %d host(s) hold %s and it works from each of them" % (old_name, len(hosts), new_fp)
             steps = [
                 "Log in to Tiflux as %s and open %s." % (user, SESSOES_API),

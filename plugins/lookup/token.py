@@ -36,6 +36,12 @@ options:
       - V(false) only normalises and validates the token's shape (no API call); RV(_raw[].status) is then V(unchecked).
     type: bool
     default: true
+  cached:
+    description:
+      - V(false) asks Tiflux again even if this run already checked the token, for example to tell whether a token
+        that worked at the start of a rotation was revoked since. The fresh result replaces the cached one.
+    type: bool
+    default: true
 extends_documentation_fragment:
   - tokenops.tiflux.connection
   - tokenops.tiflux.connection.plugins
@@ -170,7 +176,8 @@ class LookupModule(LookupBase):
                             elapsed_ms=0, api_url=None, attempts=0)
             else:
                 parts = [token, client.api_url, probes, client.validate_certs, client.ca_path]
-                info = CheckCache().get_or_compute(parts, functools.partial(self._check, client, token, probes, per_minute))
+                info = CheckCache().get_or_compute(parts, functools.partial(self._check, client, token, probes, per_minute),
+                                                   refresh=not self.get_option("cached"))
             if want_info:
                 results.append(info)
             elif client is not None and info["status"] != "valid":

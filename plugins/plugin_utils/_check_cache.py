@@ -52,8 +52,10 @@ class CheckCache:
         with open(path, "rb") as handle:
             return handle.read()
 
-    def get_or_compute(self, secret_parts, compute):
-        """Return the cached result for these parts (token + connection options) or compute it once."""
+    def get_or_compute(self, secret_parts, compute, refresh=False):
+        """Return the cached result for these parts (token + connection options) or compute it once.
+
+        refresh=True computes anew and replaces the entry."""
         os.makedirs(self.dir, mode=0o700, exist_ok=True)
         material = json.dumps(secret_parts, sort_keys=True, default=str).encode("utf-8")
         key = hmac.new(self._salt(), material, hashlib.sha256).hexdigest()
@@ -61,11 +63,12 @@ class CheckCache:
         with open(path + ".lock", "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
-                try:
-                    with open(path) as handle:
-                        return json.load(handle)
-                except (OSError, ValueError):
-                    pass
+                if not refresh:
+                    try:
+                        with open(path) as handle:
+                            return json.load(handle)
+                    except (OSError, ValueError):
+                        pass
                 result = compute()
                 fd, tmp = tempfile.mkstemp(dir=self.dir)
                 with os.fdopen(fd, "w") as handle:

@@ -92,3 +92,13 @@ def test_v1_url_is_refused(lookup):
 def test_http_url_is_refused_unless_allowed(sim, lookup):
     with pytest.raises(AnsibleLookupError, match="plain http"):
         lookup.run(["tok"], variables={}, api_url=sim.info["api_url"])
+
+
+def test_cached_false_asks_again_and_sees_a_revocation(sim, account, lookup):
+    _user, token = account
+    assert lookup.run([token], variables={}, result="info", **opts(sim))[0]["status"] == "valid"
+    sim.control.revoke(token=token)
+    assert lookup.run([token], variables={}, result="info", **opts(sim))[0]["status"] == "valid", "cached"
+    assert lookup.run([token], variables={}, result="info", cached=False, **opts(sim))[0]["status"] == "invalid"
+    assert lookup.run([token], variables={}, result="info", **opts(sim))[0]["status"] == "invalid", "replaced"
+    assert api_requests(sim, token) == 2
