@@ -8,24 +8,11 @@ from __future__ import annotations
 import configparser
 import io
 import json
-import sys
 
 import pytest
 import yaml
 
-try:
-    from ansible_collections.tokenops.tiflux.plugins.module_utils import _formats as F
-except ImportError:  # plain `pytest` run outside an ansible_collections tree
-    import importlib.util
-    import pathlib
-
-    F = sys.modules.get("tiflux_formats_under_test")
-    if F is None:
-        _path = pathlib.Path(__file__).resolve().parents[4] / "plugins" / "module_utils" / "_formats.py"
-        _spec = importlib.util.spec_from_file_location("tiflux_formats_under_test", str(_path))
-        F = importlib.util.module_from_spec(_spec)
-        sys.modules["tiflux_formats_under_test"] = F
-        _spec.loader.exec_module(F)
+from ansible_collections.tokenops.tiflux.plugins.module_utils import _formats as F
 
 try:
     import dotenv

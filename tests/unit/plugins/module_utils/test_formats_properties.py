@@ -23,25 +23,12 @@ import io
 import json
 import os
 import re
-import sys
 
 import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-try:
-    from ansible_collections.tokenops.tiflux.plugins.module_utils import _formats as F
-except ImportError:  # plain `pytest` run outside an ansible_collections tree
-    import importlib.util
-    import pathlib
-
-    F = sys.modules.get("tiflux_formats_under_test")
-    if F is None:
-        _path = pathlib.Path(__file__).resolve().parents[4] / "plugins" / "module_utils" / "_formats.py"
-        _spec = importlib.util.spec_from_file_location("tiflux_formats_under_test", str(_path))
-        F = importlib.util.module_from_spec(_spec)
-        sys.modules["tiflux_formats_under_test"] = F
-        _spec.loader.exec_module(F)
+from ansible_collections.tokenops.tiflux.plugins.module_utils import _formats as F
 
 try:
     import dotenv
