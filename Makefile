@@ -99,7 +99,7 @@ endif
 
 ##@ Everything
 
-STEPS := sanity units simulator docs integration awx molecule lint sanity-2.21 units-2.21 integration-2.21
+STEPS := sanity units simulator docs integration awx molecule test-faults lint sanity-2.21 units-2.21 integration-2.21
 
 .PHONY: test test-full
 test: ## all checks, both ansible-core versions, with a summary; fails on any failure
