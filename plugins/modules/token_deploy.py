@@ -215,7 +215,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.tokenops.tiflux.plugins.module_utils import _io
 from ansible_collections.tokenops.tiflux.plugins.module_utils._api import ApiConfigError, Client, module_argument_spec
 from ansible_collections.tokenops.tiflux.plugins.module_utils._push import Push, PushError, key_path, read_token, targets_item_spec
-from ansible_collections.tokenops.tiflux.plugins.module_utils._token import TokenError, fingerprint, normalize
+from ansible_collections.tokenops.tiflux.plugins.module_utils._token import TokenError, fingerprint, normalize, redact
 
 # One definition for token_deploy and token_info: both take the inventory's tiflux_targets.
 TARGET_SPEC = targets_item_spec()
@@ -291,7 +291,9 @@ class Deployment:
 
     def _run(self, command):
         rc, out, err = self.module.run_command(command, use_unsafe_shell=True)
-        detail = " ".join((err or out or "").split())[:200]
+        # A reload or health command may print its config: name any token in it by fingerprint.
+        secrets = [self.token] + [e[2].previous for e in self.entries if e[2] is not None and e[2].previous]
+        detail = " ".join(redact(err or out or "", secrets).split())[:200]
         return rc, detail
 
     def _reload(self, entries):

@@ -111,3 +111,14 @@ def test_state_verified(sim, account, run_module, tmp_path):
     run(run_module, sim, token, targets)
     result, _out = run(run_module, sim, token, targets, state="verified")
     assert "failed" not in result and result["verified"] and not result["changed"]
+
+
+def test_a_health_command_printing_its_config_shows_fingerprints(sim, account, run_module, tmp_path):
+    _user, token = account
+    targets, _log = configs(tmp_path)
+    targets[0]["health_command"] = "cat %s; exit 1" % targets[0]["path"]
+    targets[0]["health_retries"] = 1
+    result, out = run(run_module, sim, token, targets)
+    assert result["failed"] and result["rolled_back"]
+    assert token not in out and OLD not in out
+    assert "<token %s>" % fingerprint(token) in result["msg"]
