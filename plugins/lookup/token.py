@@ -142,7 +142,7 @@ import functools
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
-from ansible_collections.tokenops.tiflux.plugins.module_utils._api import CONNECTION_OPTIONS, ApiConfigError, Client, check_probes
+from ansible_collections.tokenops.tiflux.plugins.module_utils._api import CONNECTION_OPTIONS, ApiConfigError, Client
 from ansible_collections.tokenops.tiflux.plugins.module_utils._token import TokenError, fingerprint, normalize
 from ansible_collections.tokenops.tiflux.plugins.plugin_utils._check_cache import CheckCache
 from ansible_collections.tokenops.tiflux.plugins.plugin_utils._pacer import PaceError, Pacer
@@ -163,7 +163,6 @@ class LookupModule(LookupBase):
         want_info = self.get_option("result") == "info"
         try:
             tokens = [normalize(term) for term in terms]
-            probes = check_probes(options["probes"])
             client = Client.from_options(options) if self.get_option("check") else None
         except (TokenError, ApiConfigError) as exc:
             raise AnsibleLookupError(str(exc))
@@ -175,8 +174,8 @@ class LookupModule(LookupBase):
                             probes=[], message="token %s has a valid shape (not checked: check=false)" % fingerprint(token),
                             elapsed_ms=0, api_url=None, attempts=0)
             else:
-                parts = [token, client.api_url, probes, client.validate_certs, client.ca_path]
-                info = CheckCache().get_or_compute(parts, functools.partial(self._check, client, token, probes, per_minute),
+                parts = [token, client.api_url, client.probes, client.validate_certs, client.ca_path]
+                info = CheckCache().get_or_compute(parts, functools.partial(self._check, client, token, per_minute),
                                                    refresh=not self.get_option("cached"))
             if want_info:
                 results.append(info)
@@ -187,9 +186,9 @@ class LookupModule(LookupBase):
         return results
 
     @staticmethod
-    def _check(client, token, probes, per_minute):
+    def _check(client, token, per_minute):
         try:
-            Pacer().reserve(len(probes), per_minute)
+            Pacer().reserve(len(client.probes), per_minute)
         except PaceError as exc:
             raise AnsibleLookupError(str(exc))
-        return client.check(token, probes)
+        return client.check(token)

@@ -26,58 +26,9 @@ options:
         O(tokenops.tiflux.token_deploy#module:targets) option of M(tokenops.tiflux.token_deploy) takes.
         Only O(targets[].path), O(targets[].format), O(targets[].key) and O(targets[].section) are used; the other
         keys are accepted so the same list fits both modules, and ignored.
-    type: list
-    elements: dict
-    required: true
-    suboptions:
-      path:
-        description: The config file. A symlink is followed.
-        type: path
-        required: true
-      format:
-        description: How the file is written; see M(tokenops.tiflux.token_push).
-        type: str
-        required: true
-        choices: [env, ini, json, yaml, raw]
-      key:
-        description: Where the token is in the file; see M(tokenops.tiflux.token_push). Not used with V(raw).
-        type: raw
-      section:
-        description: With O(targets[].format=ini), the section that holds O(targets[].key).
-        type: str
-      owner:
-        description: Ignored (used by M(tokenops.tiflux.token_deploy)).
-        type: str
-      group:
-        description: Ignored (used by M(tokenops.tiflux.token_deploy)).
-        type: str
-      mode:
-        description: Ignored (used by M(tokenops.tiflux.token_deploy)).
-        type: raw
-      reload_command:
-        description: Ignored (used by M(tokenops.tiflux.token_deploy)).
-        type: str
-      service:
-        description: Ignored (used by M(tokenops.tiflux.token_deploy)).
-        type: str
-      service_state:
-        description: Ignored (used by M(tokenops.tiflux.token_deploy)).
-        type: str
-        choices: [reloaded, restarted]
-        default: reloaded
-      health_command:
-        description: Ignored (used by M(tokenops.tiflux.token_deploy)).
-        type: str
-      health_retries:
-        description: Ignored (used by M(tokenops.tiflux.token_deploy)).
-        type: int
-        default: 3
-      health_delay:
-        description: Ignored (used by M(tokenops.tiflux.token_deploy)).
-        type: int
-        default: 2
 extends_documentation_fragment:
   - tokenops.tiflux.attributes
+  - tokenops.tiflux.targets
   - tokenops.tiflux.connection
 notes:
   - The connection options are accepted so that C(module_defaults) for the action group
