@@ -1,18 +1,22 @@
 # Copyright (c) tokenops.tiflux contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Example-based tests of the config format editors (module_utils/_formats.py)."""
+"""Example-based tests of the config format editors (module_utils/_formats/)."""
 
 from __future__ import annotations
 
 import configparser
 import io
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 import yaml
 
 from ansible_collections.tokenops.tiflux.plugins.module_utils import _formats as F
+from ansible_collections.tokenops.tiflux.plugins.module_utils._formats import _env, _ini, _json, _raw, _yaml
 
 try:
     import dotenv
@@ -54,12 +58,25 @@ def expect(exc_type, message, func, *args):
 
 def test_public_surface():
     assert F.FORMATS == ("env", "ini", "json", "yaml", "raw")
-    for name, cls in (("env", F.EnvEditor), ("ini", F.IniEditor), ("json", F.JsonEditor),
-                      ("yaml", F.YamlEditor), ("raw", F.RawEditor)):
+    for name, cls in (("env", _env.EnvEditor), ("ini", _ini.IniEditor), ("json", _json.JsonEditor),
+                      ("yaml", _yaml.YamlEditor), ("raw", _raw.RawEditor)):
         editor = F.get_editor(name)
         assert editor.__class__ is cls and isinstance(editor, F.Editor) and editor.name == name
     for cls in (F.MalformedConfig, F.KeyNotFound, F.UnsafeEdit):
         assert issubclass(cls, F.ConfigError) and issubclass(cls, Exception)
+
+
+@pytest.mark.parametrize("fmt", ["env", "ini", "json", "yaml", "raw"])
+def test_get_editor_imports_only_the_format_asked(fmt):
+    # A module run compiles every module it imports from the AnsiballZ zip: one format, one editor module.
+    code = ("import sys\n"
+            "from ansible_collections.tokenops.tiflux.plugins.module_utils._formats import get_editor\n"
+            "get_editor(%r)\n"
+            "prefix = 'ansible_collections.tokenops.tiflux.plugins.module_utils._formats._'\n"
+            "print(sorted(m[len(prefix):] for m in sys.modules if m.startswith(prefix)))\n" % fmt)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert out.stdout.strip() == "[%r]" % fmt
 
 
 def test_get_editor_unknown_format():
