@@ -12,7 +12,6 @@ new file to 0644 before the caller could narrow it, exposing the token for a mom
 from __future__ import annotations
 
 import errno
-import glob
 import os
 import shlex
 import stat
@@ -75,14 +74,24 @@ def read(path):
     return Snapshot(path, real_path, data, st)
 
 
+def _remove_siblings(real_path, prefix, suffix):
+    """Remove the files next to real_path named prefix + anything + suffix (no glob: nothing to escape)."""
+    directory = os.path.dirname(real_path)
+    try:
+        names = os.listdir(directory or ".")
+    except OSError:
+        return
+    for name in names:
+        if name.startswith(prefix) and name.endswith(suffix) and len(name) > len(prefix) + len(suffix):
+            try:
+                os.unlink(os.path.join(directory, name))
+            except OSError:
+                pass
+
+
 def remove_stale_temps(real_path):
     """Temp files of ours left by a killed run (kill -9, power loss) never hold the only copy."""
-    pattern = os.path.join(glob.escape(os.path.dirname(real_path)), ".%s.*%s" % (glob.escape(os.path.basename(real_path)), TEMP_MARK))
-    for leftover in glob.glob(pattern):
-        try:
-            os.unlink(leftover)
-        except OSError:
-            pass
+    _remove_siblings(real_path, ".%s." % os.path.basename(real_path), TEMP_MARK)
 
 
 def write(module, snapshot, data, validate=None, redact=lambda text: text):
@@ -140,11 +149,7 @@ def backup(module, snapshot):
         return module.backup_local(snapshot.real_path)
     except Exception as exc:  # pylint: disable=broad-except
         # backup_local names the copy path.PID.date~: remove what a failed copy left of it.
-        for leftover in glob.glob("%s.%d.*~" % (glob.escape(snapshot.real_path), os.getpid())):
-            try:
-                os.unlink(leftover)
-            except OSError:
-                pass
+        _remove_siblings(snapshot.real_path, "%s.%d." % (os.path.basename(snapshot.real_path), os.getpid()), "~")
         cause = exc.__cause__ if isinstance(exc.__cause__, OSError) else None
         raise FileError("cannot back up %s: %s; the file is unchanged" % (
             snapshot.path, describe_os_error(cause) if cause else "copy failed"))
