@@ -6,7 +6,7 @@ from __future__ import annotations
 
 class ModuleDocFragment:
     # Shared Tiflux API connection options. The option engine is
-    # plugins/module_utils/_api.py (connection_argument_spec); keep both in step.
+    # plugins/module_utils/_connection.py (connection_argument_spec); keep both in step.
     DOCUMENTATION = r"""
 options:
   api_url:

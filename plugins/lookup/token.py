@@ -142,7 +142,8 @@ import functools
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
-from ansible_collections.tokenops.tiflux.plugins.module_utils._api import CONNECTION_OPTIONS, ApiConfigError, Client
+from ansible_collections.tokenops.tiflux.plugins.module_utils._api import Client
+from ansible_collections.tokenops.tiflux.plugins.module_utils._connection import CONNECTION_OPTIONS, ApiConfigError
 from ansible_collections.tokenops.tiflux.plugins.module_utils._token import TokenError, fingerprint, normalize
 from ansible_collections.tokenops.tiflux.plugins.plugin_utils._check_cache import CheckCache
 from ansible_collections.tokenops.tiflux.plugins.plugin_utils._pacer import PaceError, Pacer

@@ -10,23 +10,16 @@ behave the same everywhere.
 
 from __future__ import annotations
 
-import calendar
-import email.utils
 import json
 import os
 import re
 import socket
-import ssl
 import time
-from urllib.error import HTTPError, URLError
 from urllib.parse import urlsplit
 
-from ansible.module_utils.basic import env_fallback
-
+from ansible_collections.tokenops.tiflux.plugins.module_utils._connection import CONNECTION_OPTIONS, DEFAULT_API_URL, DEFAULT_PROBES, ApiConfigError
 from ansible_collections.tokenops.tiflux.plugins.module_utils._token import fingerprint, redact
 
-DEFAULT_API_URL = "https://api.tiflux.com/api/v2"
-DEFAULT_PROBES = ["/users/me"]
 USER_AGENT = "tokenops.tiflux"
 # valid: 2xx; invalid: 401; forbidden: 403; rate_limited: 429 after retries;
 # error: 5xx or unexpected answer; unreachable: DNS, connection, TLS or timeout.
@@ -37,34 +30,6 @@ SESSOES_API = "Configurações > Minha conta > Sessões > Sessões API"
 # Backoff for 5xx and connection errors; 429 waits what the server asks instead.
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 8.0
-
-
-def connection_argument_spec():
-    """Module options shared by every module (documented in doc_fragments/connection.py)."""
-    return dict(
-        api_url=dict(type="str", default=DEFAULT_API_URL, fallback=(env_fallback, ["TIFLUX_API_URL"])),
-        validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["TIFLUX_VALIDATE_CERTS"])),
-        ca_path=dict(type="path", fallback=(env_fallback, ["TIFLUX_CA_PATH"])),
-        timeout=dict(type="int", default=10),
-        retries=dict(type="int", default=3),
-        max_retry_wait=dict(type="int", default=90),
-        probes=dict(type="list", elements="str", default=list(DEFAULT_PROBES)),
-        allow_http=dict(type="bool", default=False),
-    )
-
-
-CONNECTION_OPTIONS = tuple(connection_argument_spec())
-
-
-def module_argument_spec():
-    """Connection options plus the pacing budget, which the action plugin consumes on the controller."""
-    spec = connection_argument_spec()
-    spec["api_calls_per_minute"] = dict(type="int")
-    return spec
-
-
-class ApiConfigError(ValueError):
-    """Connection options that cannot work (http, API v1, not a URL)."""
 
 
 def check_api_url(api_url, allow_http=False):
@@ -144,6 +109,8 @@ def _parse_reset(value, now):
     match = re.match(r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(Z|[+-]\d{2}:?\d{2})?$", value)
     if not match:
         return None
+    import calendar  # pylint: disable=import-outside-toplevel
+
     parts = [int(p) for p in match.groups()[:6]]
     epoch = calendar.timegm(tuple(parts) + (0, 0, 0))
     zone = match.group(7)
@@ -160,6 +127,8 @@ def _parse_retry_after(value, now):
         return None
     if value.isdigit():
         return float(value)
+    import email.utils  # pylint: disable=import-outside-toplevel
+
     parsed = email.utils.parsedate_tz(value)
     return email.utils.mktime_tz(parsed) - now if parsed else None
 
@@ -188,9 +157,14 @@ class Client:
     # -- transport -------------------------------------------------------------------------
 
     def _attempt(self, path, token):
-        # Imported here: ansible.module_utils.urls pulls in cryptography, email.mime, http.cookiejar...
-        # which a module run that makes no API call (token_push without verify) should not pay for.
-        from ansible.module_utils.urls import open_url  # pylint: disable=import-outside-toplevel
+        # Imported here, like everything only a request needs: ansible.module_utils.urls pulls in cryptography,
+        # email.mime, http.cookiejar... which a module run that makes no API call (token_push without verify)
+        # should not pay for.
+        # pylint: disable=import-outside-toplevel
+        import ssl
+        from urllib.error import HTTPError, URLError
+
+        from ansible.module_utils.urls import open_url
 
         headers = {"Authorization": "Bearer %s" % token, "Accept": "application/json"}
         try:

@@ -157,8 +157,8 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tokenops.tiflux.plugins.module_utils._api import (
-    EXPECT_CHOICES, ApiConfigError, Client, module_argument_spec, expectation_failure)
+from ansible_collections.tokenops.tiflux.plugins.module_utils._api import EXPECT_CHOICES, Client, expectation_failure
+from ansible_collections.tokenops.tiflux.plugins.module_utils._connection import ApiConfigError, module_argument_spec
 from ansible_collections.tokenops.tiflux.plugins.module_utils._push import PushError, key_path, read_token, target_argument_spec
 from ansible_collections.tokenops.tiflux.plugins.module_utils._token import TokenError, normalize
 

@@ -137,7 +137,7 @@ msg:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tokenops.tiflux.plugins.module_utils._api import module_argument_spec
+from ansible_collections.tokenops.tiflux.plugins.module_utils._connection import module_argument_spec
 from ansible_collections.tokenops.tiflux.plugins.module_utils._push import PushError, key_path, read_token, targets_item_spec
 from ansible_collections.tokenops.tiflux.plugins.module_utils._token import fingerprint
 

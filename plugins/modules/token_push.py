@@ -199,9 +199,17 @@ rolled_back:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tokenops.tiflux.plugins.module_utils import _io
-from ansible_collections.tokenops.tiflux.plugins.module_utils._api import ApiConfigError, Client, module_argument_spec
+from ansible_collections.tokenops.tiflux.plugins.module_utils._connection import ApiConfigError, module_argument_spec
 from ansible_collections.tokenops.tiflux.plugins.module_utils._push import Push, PushError, key_path, read_token, target_argument_spec
 from ansible_collections.tokenops.tiflux.plugins.module_utils._token import TokenError, fingerprint, normalize
+
+
+def _client(params):
+    """Imported here: only a push with verify talks to Tiflux, and a module run compiles every module it
+    imports, so a plain push does not carry the client's cost (issue 3 holds it to 1.1x lineinfile)."""
+    from ansible_collections.tokenops.tiflux.plugins.module_utils._api import Client  # pylint: disable=import-outside-toplevel
+
+    return Client.from_options(params)
 
 
 def main():
@@ -227,7 +235,7 @@ def main():
     params = module.params
     try:
         token = normalize(params["token"]) if params["state"] == "present" else None
-        client = Client.from_options(params) if params["verify"] else None
+        client = _client(params) if params["verify"] else None
         push = Push(params["path"], params["format"], key_path(params), token, params["state"], params["create"], params["create_dirs"])
     except (PushError, TokenError, ApiConfigError) as exc:
         module.fail_json(msg=str(exc))

@@ -17,7 +17,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.tokenops.tiflux.plugins.module_utils._api import CONNECTION_OPTIONS, DEFAULT_PROBES
+from ansible_collections.tokenops.tiflux.plugins.module_utils._connection import CONNECTION_OPTIONS, DEFAULT_PROBES
 from ansible_collections.tokenops.tiflux.plugins.plugin_utils._pacer import PaceError, Pacer
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 
 import pytest
 
@@ -242,3 +244,14 @@ def test_stale_temp_files_of_a_killed_run_are_swept(run_module, tmp_path):
     (tmp_path / ".tiflux.env.abc123.tiflux-tmp").write_text("half")
     push(run_module, path)
     assert leftovers(tmp_path) == []
+
+
+def test_a_push_without_verify_does_not_load_the_client():
+    # Every module run compiles what it imports from the AnsiballZ zip (issue 3: token_push <= 1.1x lineinfile).
+    code = ("import sys\n"
+            "import ansible_collections.tokenops.tiflux.plugins.modules.token_push\n"
+            "utils = 'ansible_collections.tokenops.tiflux.plugins.module_utils.'\n"
+            "print(sorted(m[len(utils):] for m in sys.modules if m.startswith(utils)))\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert out.stdout.strip() == str(["_connection", "_formats", "_io", "_push", "_token"])
