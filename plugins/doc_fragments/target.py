@@ -6,7 +6,7 @@ from __future__ import annotations
 
 class ModuleDocFragment:
     # Options naming a token inside an integration config on the host; the engine is
-    # plugins/module_utils/_push.py (target_argument_spec) and _formats.py.
+    # plugins/module_utils/_push.py (target_argument_spec) and _formats/.
     DOCUMENTATION = r"""
 options:
   path:
