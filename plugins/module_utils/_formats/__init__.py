@@ -330,6 +330,14 @@ class Editor:
     def read(self, text, path):
         return self.find(text, path).value
 
+    def find_all(self, text, path):
+        """Every value at the key path, shadowed duplicates included, in file order: what a diff must hide.
+        No checks: a value find() would refuse to edit is still listed (a single-value format lists find())."""
+        try:
+            return [self.find(text, path)]
+        except KeyNotFound:
+            return []
+
     def set(self, text, path, value):
         """Return the new full text with the token set (missing keys are created)."""
         raise NotImplementedError

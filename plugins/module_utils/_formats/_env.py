@@ -143,6 +143,11 @@ class EnvEditor(Editor):
         e = self._target(_env_scan(text), name)
         return Located(e.value, e.vstart, e.vend, e.line)
 
+    def find_all(self, text, path):
+        _check_text(text)
+        (name,) = self._path(path)
+        return [Located(e.value, e.vstart, e.vend, e.line) for e in _env_scan(text) if e.key == name and not e.bare]
+
     def set(self, text, path, value):
         _check_text(text)
         (name,) = self._path(path)

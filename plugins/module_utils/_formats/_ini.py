@@ -116,6 +116,14 @@ class IniEditor(Editor):
         o = self._target(lines, blocks, path)
         return Located(o.value, o.vstart, o.vend, lines[o.idx].num)
 
+    def find_all(self, text, path):
+        _check_text(text)
+        path = self._path(path)
+        lines, blocks = _ini_scan(text)
+        # a multi-line value is hidden up to the end of its last continuation line
+        return [Located(o.value, o.vstart, o.vend if o.last == o.idx else lines[o.last].end, lines[o.idx].num)
+                for o in self._matches(blocks, path)]
+
     def set(self, text, path, value):
         _check_text(text)
         path = self._path(path)

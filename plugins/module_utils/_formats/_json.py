@@ -124,6 +124,14 @@ def _json_resolve(root, path):
     raise AssertionError("unreachable")
 
 
+def _json_all(obj, path):
+    """Every member at path, through every duplicate on the way."""
+    hits = [m for m in obj.members if m.key == path[0]]
+    if len(path) == 1:
+        return hits
+    return [found for m in hits if m.child is not None for found in _json_all(m.child, path[1:])]
+
+
 def _line_indent(text, pos):
     """Leading spaces/tabs of the line holding pos."""
     ls = text.rfind("\n", 0, pos) + 1
@@ -168,6 +176,15 @@ class JsonEditor(Editor):
             raise KeyNotFound("key %s not found" % _show(path))
         line = self._check_target(text, path, m)
         return Located(m.value, m.vstart + 1, m.vend - 1, line)
+
+    def find_all(self, text, path):
+        _check_text(text)
+        path = self._path(path)
+        root = _json_parse(text)
+        if root is None:
+            return []
+        return [Located(m.value, m.vstart + 1, m.vend - 1, _line_of(text, m.vstart))
+                for m in _json_all(root, path) if m.kind == "string"]
 
     def set(self, text, path, value):
         _check_text(text)

@@ -576,6 +576,33 @@ class YamlEditor(Editor):
         n = e.node
         return Located(n.value, n.start, n.end, doc.lines[e.line].num)
 
+    def find_all(self, text, path):
+        _check_text(text)
+        path = self._path(path)
+        doc = _YamlDoc(text)
+        found = []
+
+        def walk(node, depth):
+            for e in node.entries:
+                if e.key != path[depth]:
+                    continue
+                n = e.node
+                if depth < len(path) - 1:
+                    if n.kind == "map":
+                        walk(n, depth + 1)
+                elif n.kind == "scalar" and n.start is not None:
+                    if n.quote == "plain" and _yaml_type(n.value) is not None:
+                        continue  # null, a bool or a number: not a token, shown as it is
+                    found.append(Located(n.value, n.start, n.end, doc.lines[e.line].num))
+                elif n.kind not in ("map", "seq", "null"):
+                    # block, flow or multi-line: hide everything after the colon to the end of its extent
+                    found.append(Located(text[e.colon:doc.lines[n.last].end], e.colon, doc.lines[n.last].end,
+                                         doc.lines[e.line].num))
+
+        if doc.root is not None and doc.root.kind == "map":
+            walk(doc.root, 0)
+        return sorted(found, key=lambda located: located.start)
+
     def set(self, text, path, value):
         _check_text(text)
         path = self._path(path)

@@ -888,3 +888,25 @@ def test_check_value_messages_do_not_contain_the_token(fmt):
             editor.check_value(bad)
         except F.UnsafeEdit as exc:
             assert TOKEN not in str(exc) and TOKEN[5:] not in str(exc)
+
+
+@pytest.mark.parametrize("fmt, key, text, raws", [
+    ("env", "T", "T=a1\nexport T='b2'\nU=c3\nT=\"d\\\"4\"\n", ["a1", "b2", 'd\\"4']),
+    ("env", "T", "T\nU=1\n", []),
+    ("ini", "s.t", "[s]\nt = a1\n[u]\nt = x\n[s]\nt: b2\n  more\n", ["a1", "b2\n  more"]),
+    ("json", "a.t", '{"a": {"t": "a1"}, "a": {"t": 5, "u": {"t": "x"}}, "a": {"t": "b\\u0032"}}', ["a1", "b\\u0032"]),
+    ("json", "a.t", "", []),
+    ("yaml", "a.t", "a:\n  t: a1\n  t: ~\nb:\n  t: x\na:\n  t: |\n    b2\n  u: 1\n  t: 'c3'\n", ["a1", " |\n    b2", "c3"]),
+    ("raw", None, "  tok  \n", ["tok"]),
+    ("raw", None, "\n", []),
+])
+def test_find_all_lists_every_value_at_the_key_in_file_order(fmt, key, text, raws):
+    # What a diff hides: shadowed duplicates included, the last one being what find() returns.
+    editor = F.get_editor(fmt)
+    found = editor.find_all(text, key)
+    assert [text[located.start:located.end] for located in found] == raws
+    try:
+        last = editor.find(text, key)
+    except (F.KeyNotFound, F.UnsafeEdit):  # nothing there, or a value find() refuses to edit (still hidden)
+        return
+    assert (found[-1].start, found[-1].end, found[-1].value) == (last.start, last.end, last.value)
