@@ -13,7 +13,7 @@ import os
 
 from ansible_collections.tokenops.tiflux.plugins.module_utils import _io
 from ansible_collections.tokenops.tiflux.plugins.module_utils._formats import ConfigError, KeyNotFound, decode, get_editor, parse_key
-from ansible_collections.tokenops.tiflux.plugins.module_utils._token import TokenError, describe, fingerprint, normalize
+from ansible_collections.tokenops.tiflux.plugins.module_utils._token import TokenError, describe, fingerprint, maskable, normalize
 
 
 class PushError(Exception):
@@ -158,15 +158,35 @@ class Push:
     def previous_fingerprint(self):
         return fingerprint(self.previous) if self.previous else None
 
+    @property
+    def secrets(self):
+        """What to mask wherever it appears in free text: the new token, and the old one (also as quoted in the
+        file) unless it is a short placeholder."""
+        return set([self.token] if self.token else []) | maskable([self.previous, self._previous_raw])
+
     def redact(self, text):
-        """Hide the old and the new token (and the old one as quoted in the file) behind fingerprints."""
-        for secret in sorted({self.token, self.previous, self._previous_raw} - {None, ""}, key=len, reverse=True):
+        """Free text (a validate command's output): every secret shown as its fingerprint."""
+        for secret in sorted(self.secrets, key=len, reverse=True):
             text = text.replace(secret, describe(secret))
         return text
 
+    def _hide(self, text):
+        """The file's text for a diff: every value at the key, shadowed duplicates too, replaced by the
+        fingerprint of its value, by position; then the secrets wherever else they appear."""
+        try:
+            found = self.editor.find_all(text, self.keypath)
+        except ConfigError:
+            # cannot happen for a text this push parsed or produced; if it does, mask by value, however short
+            found = []
+            for secret in sorted({self.token, self.previous, self._previous_raw} - {None, ""}, key=len, reverse=True):
+                text = text.replace(secret, describe(secret))
+        for located in sorted(found, key=lambda item: item.start, reverse=True):
+            text = text[:located.start] + describe(located.value) + text[located.end:]
+        return self.redact(text)
+
     def diff(self):
-        before = self.redact(self.text) if self.snapshot.exists else ""
-        return dict(before=before, after=self.redact(self.new_text), before_header=self.path, after_header=self.path)
+        before = self._hide(self.text) if self.snapshot.exists else ""
+        return dict(before=before, after=self._hide(self.new_text), before_header=self.path, after_header=self.path)
 
     def apply(self, module, validate=None, backup=False):
         """Write the new content; returns the backup path (or None)."""

@@ -20,6 +20,12 @@ GENERATE_HINT = (
 )
 
 
+# A value read from a config file that is shorter than this is a placeholder ("changeme", "x", "token"), not a
+# Tiflux token. Masking it wherever it appears in a result (ansible's no_log_values, free-text redaction) would
+# garble paths, keys and messages that happen to contain it; diffs hide it by its position in the file instead.
+MASK_MIN_LENGTH = 16
+
+
 class TokenError(ValueError):
     """A token that cannot be used as given. The message never contains the token."""
 
@@ -68,6 +74,11 @@ def normalize(token, what="the token"):
             % (what, fingerprint(value), problem, GENERATE_HINT)
         )
     return value
+
+
+def maskable(values):
+    """The values read from files worth masking wherever they appear in an output (see MASK_MIN_LENGTH)."""
+    return set(v for v in values if isinstance(v, str) and len(v.strip()) >= MASK_MIN_LENGTH)
 
 
 def redact(text, tokens):

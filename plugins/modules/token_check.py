@@ -160,7 +160,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.tokenops.tiflux.plugins.module_utils._api import EXPECT_CHOICES, Client, expectation_failure
 from ansible_collections.tokenops.tiflux.plugins.module_utils._connection import ApiConfigError, module_argument_spec
 from ansible_collections.tokenops.tiflux.plugins.module_utils._push import PushError, key_path, read_token, target_argument_spec
-from ansible_collections.tokenops.tiflux.plugins.module_utils._token import TokenError, normalize
+from ansible_collections.tokenops.tiflux.plugins.module_utils._token import TokenError, maskable, normalize
 
 
 def main():
@@ -180,14 +180,19 @@ def main():
     try:
         if params["path"]:
             source = params["path"]
-            token = read_token(source, params["format"], key_path(params))
+            try:
+                keypath = key_path(params)
+            except PushError as exc:
+                raise PushError("%s: %s" % (source, exc))
+            token = read_token(source, params["format"], keypath)
         else:
             source = "param"
             token = normalize(params["token"] if params["token"] is not None else os.environ.get("TIFLUX_API_TOKEN"))
         client = Client.from_options(params)
     except (PushError, TokenError, ApiConfigError) as exc:
         module.fail_json(msg=str(exc))
-    module.no_log_values.add(token)
+    # A token read from a file is masked everywhere unless it is a short placeholder (_token.MASK_MIN_LENGTH).
+    module.no_log_values.update(maskable([token]) if params["path"] else [token])
 
     result = client.check(token)
     result.update(changed=False, source=source)

@@ -168,7 +168,7 @@ from ansible_collections.tokenops.tiflux.plugins.module_utils import _io
 from ansible_collections.tokenops.tiflux.plugins.module_utils._api import Client
 from ansible_collections.tokenops.tiflux.plugins.module_utils._connection import ApiConfigError, module_argument_spec
 from ansible_collections.tokenops.tiflux.plugins.module_utils._push import Push, PushError, key_path, read_token, targets_item_spec
-from ansible_collections.tokenops.tiflux.plugins.module_utils._token import TokenError, fingerprint, normalize, redact
+from ansible_collections.tokenops.tiflux.plugins.module_utils._token import TokenError, fingerprint, maskable, normalize, redact
 
 # One definition for token_deploy and token_info: both take the inventory's tiflux_targets.
 TARGET_SPEC = targets_item_spec()
@@ -204,12 +204,15 @@ class Deployment:
                           backup_file=None, reloaded=False, message=None)
             push = keypath = None
             try:
-                keypath = key_path(target)
+                try:
+                    keypath = key_path(target)
+                except PushError as exc:
+                    raise PushError("%s: %s" % (target["path"], exc))
                 push = Push(target["path"], target["format"], keypath, self.token)
                 report["previous_fingerprint"] = push.previous_fingerprint
                 report["fingerprint"] = push.previous_fingerprint
-                if push.previous:
-                    self.module.no_log_values.add(push.previous)
+                # unless it is a short placeholder (_token.MASK_MIN_LENGTH); diffs hide it by position anyway
+                self.module.no_log_values.update(maskable([push.previous]))
             except PushError as exc:
                 report.update(status="error", message=str(exc))
                 problems.append(str(exc))
@@ -245,7 +248,7 @@ class Deployment:
     def _run(self, command):
         rc, out, err = self.module.run_command(command, use_unsafe_shell=True)
         # A reload or health command may print its config: name any token in it by fingerprint.
-        secrets = [self.token] + [e[2].previous for e in self.entries if e[2] is not None and e[2].previous]
+        secrets = [self.token] + sorted(maskable(e[2].previous for e in self.entries if e[2] is not None))
         detail = " ".join(redact(err or out or "", secrets).split())[:200]
         return rc, detail
 

@@ -139,7 +139,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tokenops.tiflux.plugins.module_utils._connection import module_argument_spec
 from ansible_collections.tokenops.tiflux.plugins.module_utils._push import PushError, key_path, read_token, targets_item_spec
-from ansible_collections.tokenops.tiflux.plugins.module_utils._token import fingerprint
+from ansible_collections.tokenops.tiflux.plugins.module_utils._token import fingerprint, maskable
 
 
 def inspect(module, target, keypath):
@@ -152,7 +152,7 @@ def inspect(module, target, keypath):
         # Every failure of read_token carries a reason; "unreadable" covers a future one without it.
         report.update(state=exc.reason or "unreadable", message=str(exc))
         return report
-    module.no_log_values.add(token)
+    module.no_log_values.update(maskable([token]))  # unless a short placeholder (_token.MASK_MIN_LENGTH)
     report.update(fingerprint=fingerprint(token), message="%s holds token %s" % (target["path"], fingerprint(token)))
     return report
 
