@@ -167,9 +167,21 @@ def set_attributes(module, file_args, changed):
         module.fail_json = original
 
 
-def _validate(module, path, tmp, command, redact):
+def check_validate(command):
+    """validate is a command template, as in ansible.builtin.copy: %s is the temp file, %% a literal %."""
     if "%s" not in command:
-        raise FileError("validate must contain %%s (the temp file to check), e.g. 'python3 -m json.tool %%s'; %s is unchanged" % path)
+        raise FileError("validate must contain %s (the temp file to check), e.g. 'python3 -m json.tool %s'")
+    try:
+        command % "file"
+    except (TypeError, ValueError):
+        raise FileError("validate must hold one %s (the temp file) and write %% for a literal %, e.g. 'check --year $(date +%%Y) %s'")
+
+
+def _validate(module, path, tmp, command, redact):
+    try:
+        check_validate(command)
+    except FileError as exc:
+        raise FileError("%s: %s; the file is unchanged" % (path, exc))
     rc, out, err = module.run_command(command % shlex.quote(tmp))
     if rc != 0:
         detail = " ".join(redact(err or out or "").split())[:300]

@@ -201,7 +201,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.tokenops.tiflux.plugins.module_utils import _io
 from ansible_collections.tokenops.tiflux.plugins.module_utils._connection import ApiConfigError, module_argument_spec
 from ansible_collections.tokenops.tiflux.plugins.module_utils._push import Push, PushError, key_path, read_token, target_argument_spec
-from ansible_collections.tokenops.tiflux.plugins.module_utils._token import TokenError, fingerprint, normalize
+from ansible_collections.tokenops.tiflux.plugins.module_utils._token import TokenError, fingerprint, maskable, normalize
 
 
 def _client(params):
@@ -234,14 +234,21 @@ def main():
     )
     params = module.params
     try:
+        # errors about the arguments name the file too: with a loop over many files, which one?
         token = normalize(params["token"]) if params["state"] == "present" else None
+        keypath = key_path(params)
+        if params["validate"]:
+            _io.check_validate(params["validate"])
+    except (PushError, TokenError, _io.FileError) as exc:
+        module.fail_json(msg="%s: %s; the file is unchanged" % (params["path"], exc))
+    try:
         client = _client(params) if params["verify"] else None
-        push = Push(params["path"], params["format"], key_path(params), token, params["state"], params["create"], params["create_dirs"])
-    except (PushError, TokenError, ApiConfigError) as exc:
+        push = Push(params["path"], params["format"], keypath, token, params["state"], params["create"], params["create_dirs"])
+    except (PushError, ApiConfigError) as exc:
         module.fail_json(msg=str(exc))
-    # The old token was read from the file: ansible masks only no_log options, so mask it too.
-    if push.previous:
-        module.no_log_values.add(push.previous)
+    # The old token was read from the file: ansible masks only no_log options, so mask it too (unless it is a
+    # short placeholder, _token.MASK_MIN_LENGTH: the diff hides it by position anyway).
+    module.no_log_values.update(maskable([push.previous]))
 
     result = dict(changed=push.changed, path=push.path, fingerprint=fingerprint(token) if token else None,
                   previous_fingerprint=push.previous_fingerprint, verified=None)
@@ -267,6 +274,7 @@ def main():
     try:
         backup_file = push.apply(module, validate=params["validate"], backup=params["backup"])
     except PushError as exc:
+        result["changed"] = False  # the write path leaves the file as it was
         module.fail_json(msg=str(exc), **result)
     if backup_file:
         result["backup_file"] = backup_file

@@ -99,6 +99,7 @@ def test_validate_failure_leaves_the_file(run_module, tmp_path):
     path.write_bytes((ENV % OLD).encode())
     result, out = push(run_module, path, validate="sh -c 'cat %s >&2; exit 3'")
     assert result["failed"] is True and "rc=3" in result["msg"] and "unchanged" in result["msg"]
+    assert result["changed"] is False, "nothing was written"
     assert OLD not in out and NEW not in out, "the validator printed the file; the message must not"
     assert path.read_bytes() == (ENV % OLD).encode()
     assert leftovers(tmp_path) == []
@@ -115,8 +116,19 @@ def test_validate_without_placeholder_is_refused(run_module, tmp_path):
     path = tmp_path / "c.json"
     path.write_text('{"token": "%s"}' % OLD)
     result, _out = push(run_module, path, fmt="json", key="token", validate="true")
-    assert result["failed"] is True and "%s" in result["msg"]
+    assert result["failed"] is True and "%s" in result["msg"] and str(path) in result["msg"]
     assert path.read_text() == '{"token": "%s"}' % OLD
+
+
+@pytest.mark.parametrize("validate", ["check --year $(date +%Y) %s", "cmp %s %s"])
+def test_validate_that_is_not_a_template_is_one_line(run_module, tmp_path, validate):
+    path = tmp_path / "c.json"
+    path.write_text('{"token": "%s"}' % OLD)
+    result, _out = push(run_module, path, fmt="json", key="token", validate=validate)
+    assert result["failed"] is True and result.get("changed") is not True
+    assert str(path) in result["msg"] and "%%" in result["msg"] and "\n" not in result["msg"]
+    assert path.read_text() == '{"token": "%s"}' % OLD
+    assert leftovers(tmp_path) == []
 
 
 def test_verify_success(sim, account, run_module, tmp_path):
@@ -203,6 +215,8 @@ def test_create_false_needs_the_file(run_module, tmp_path):
     ("TIFLUX_API_TOKEN=x\n", "env", "TIFLUX_API_TOKEN", "to ken", "whitespace"),
     ("TIFLUX_API_TOKEN=x\n", "env", "TIFLUX_API_TOKEN", "", "empty"),
     ("TIFLUX_API_TOKEN=x\n", "env", "BAD-NAME", NEW, "BAD-NAME"),
+    ("TIFLUX_API_TOKEN=x\n", "env", "TIFLUX_API_TOKEN", "tok\u200ben", "invisible"),
+    ('{"token": "x"}', "json", "", NEW, "key is required"),
 ])
 def test_bad_input_is_one_line_and_the_file_is_unchanged(run_module, tmp_path, content, fmt, key, token, cause):
     path = tmp_path / "config"
@@ -211,6 +225,7 @@ def test_bad_input_is_one_line_and_the_file_is_unchanged(run_module, tmp_path, c
     result, out = push(run_module, path, token=token, fmt=fmt, key=key)
     assert result["failed"] is True, result
     assert cause.lower() in result["msg"].lower() and "\n" not in result["msg"]
+    assert str(path) in result["msg"], "every bad input names the file"
     assert path.read_bytes() == data
     assert leftovers(tmp_path) == []
     if len(token) > 3:
@@ -255,3 +270,45 @@ def test_a_push_without_verify_does_not_load_the_client():
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert out.stdout.strip() == str(["_connection", "_formats", "_io", "_push", "_token"])
+
+
+PREV = "prevTokenValue-aaaabbbbccccdddd"
+
+
+@pytest.mark.parametrize("fmt, key, content", [
+    ("env", "TIFLUX_API_TOKEN", "TIFLUX_API_TOKEN=%s\nAPP=1\nTIFLUX_API_TOKEN='%s'\n"),
+    ("ini", "tiflux.token", "[tiflux]\ntoken = %s\nurl = u\ntoken = %s\n"),
+    ("json", "tiflux.token", '{"tiflux": {"token": "%s"},\n "tiflux": {"url": "u", "token": "%s"}}\n'),
+    ("yaml", "tiflux.token", "tiflux:\n  token: %s\n  url: u\n  token: \"%s\"\n"),
+])
+def test_diff_hides_shadowed_duplicates(run_module, tmp_path, fmt, key, content):
+    # Readers take the last one; the earlier one is an old token too and must not show as context.
+    path = tmp_path / "config"
+    path.write_text(content % (PREV, OLD))
+    for state in ("present", "absent"):
+        result, out = push(run_module, path, fmt=fmt, key=key, check_mode=True, diff=True, state=state)
+        assert PREV not in out and OLD not in out and NEW not in out
+        assert "<token %s>" % fingerprint(PREV) in result["diff"]["before"]
+        assert result["previous_fingerprint"] == fingerprint(OLD)
+
+
+def test_a_short_placeholder_is_hidden_in_the_diff_and_garbles_nothing(run_module, tmp_path):
+    # "x" as the old value: masking it everywhere would turn paths and neighbours into stars.
+    directory = tmp_path / "x_dir"
+    directory.mkdir()
+    path = directory / "tiflux.env"
+    path.write_text("# set TIFLUX_API_TOKEN before starting\nTIFLUX_API_TOKEN=x\nEXTRA=xyz\n")
+    result, out = push(run_module, path, diff=True)
+    assert result["path"] == str(path) and "*" not in out
+    assert result["diff"]["before"] == ("# set TIFLUX_API_TOKEN before starting\nTIFLUX_API_TOKEN=<token %s>\nEXTRA=xyz\n"
+                                        % fingerprint("x"))
+    assert result["diff"]["after"] == ("# set TIFLUX_API_TOKEN before starting\nTIFLUX_API_TOKEN=<token %s>\nEXTRA=xyz\n"
+                                       % fingerprint(NEW))
+
+
+def test_diff_fingerprint_of_an_escaped_old_token_is_its_value(run_module, tmp_path):
+    path = tmp_path / "c.json"
+    path.write_text('{"tiflux": {"token": "%s\\u002d%s"}}\n' % tuple(OLD.split("-", 1)))
+    result, out = push(run_module, path, fmt="json", key="tiflux.token", diff=True, check_mode=True)
+    assert result["previous_fingerprint"] == fingerprint(OLD)
+    assert result["diff"]["before"] == '{"tiflux": {"token": "<token %s>"}}\n' % fingerprint(OLD)
