@@ -45,11 +45,14 @@ options:
   backup:
     description:
       - Keep a timestamped copy of the original next to the file (C(path.PID.date~)); its path is RV(backup_file).
+      - The copy is kept when O(verify) fails and the original is put back, and it holds the old token like the
+        original does, so delete it once the old token is revoked.
     type: bool
     default: false
   validate:
     description:
-      - Command run on the temp file before it replaces the real one; C(%s) stands for the temp file's path.
+      - Command run on the temp file before it replaces the real one; C(%s) stands for the temp file's path and
+        C(%%) for a literal C(%), as in M(ansible.builtin.copy).
       - A non-zero exit leaves the file unchanged and fails the task.
     type: str
   verify:
