@@ -62,6 +62,15 @@ def check_span(old, new, loc):
     assert len(new) - len(old[loc.end:]) >= loc.start
 
 
+def check_find_all(editor, old, new, key, loc, token):
+    """find_all (what diffs hide) ends with what find() edits, before and after the edit."""
+    if loc is not None:
+        last = editor.find_all(old, key)[-1]
+        assert (last.start, last.end, last.value) == (loc.start, loc.end, loc.value)
+    found, edited = editor.find_all(new, key), editor.find(new, key)
+    assert (found[-1].start, found[-1].end, found[-1].value) == (edited.start, edited.end, token)
+
+
 def words(alphabet, min_size=1, max_size=12):
     return st.text(alphabet=alphabet, min_size=min_size, max_size=max_size)
 
@@ -232,6 +241,7 @@ def test_env_set_property(doc, token):
     exists = bool(env_assignments(old, target))
     loc = editor.find(old, target) if exists else None
     new = editor.set(old, target, token)
+    check_find_all(editor, old, new, target, loc, token)
     assert editor.read(new, target) == token
     after = ref_env(new)
     if exists and before[target] is None:
@@ -356,6 +366,7 @@ def test_ini_set_property(doc, token):
         raise AssertionError("an option with continuation lines was edited")
     loc = editor.find(old, target) if flags else None
     new = editor.set(old, target, token)
+    check_find_all(editor, old, new, target, loc, token)
     assert editor.read(new, target) == token
     expected = copy.deepcopy(before)
     expected.setdefault(section or "__top__", {})[option] = token
@@ -505,6 +516,7 @@ def test_json_set_property(doc, token):
         node = node.get(comp, {})
     loc = editor.find(old, list(path)) if isinstance(node.get(path[-1]), str) else None
     new = editor.set(old, list(path), token)
+    check_find_all(editor, old, new, list(path), loc, token)
     assert editor.read(new, list(path)) == token
     assert json_loads(new) == json_assign(before, path, token)
     event("edited an existing key" if loc is not None else "created or filled a key")
@@ -732,6 +744,7 @@ def test_yaml_set_property(doc, token):
         node = node.get(comp) or {}
     loc = editor.find(old, list(path)) if isinstance(node.get(path[-1]), str) else None
     new = editor.set(old, list(path), token)
+    check_find_all(editor, old, new, list(path), loc, token)
     assert editor.read(new, list(path)) == token
     after = yaml.safe_load(new)
     assert after == yaml_assign(before, path, token)
@@ -817,6 +830,19 @@ def test_any_text_gives_a_result_or_a_config_error(fmt, text):
         if isinstance(result, str) and result != text and call is not None:
             if result.count(token) == 1:
                 assert editor.read(result, key) == token
+    # What a diff hides: a list or a ConfigError on any text, and its last value is what find() edits.
+    try:
+        found = editor.find_all(text, key)
+    except F.ConfigError:
+        return
+    assert all(0 <= a.start <= a.end <= len(text) for a in found)
+    assert all(a.end <= b.start for a, b in zip(found, found[1:])), "spans in file order, not overlapping"
+    try:
+        last = editor.find(text, key)
+    except (F.KeyNotFound, F.UnsafeEdit):
+        return
+    event("%s: find_all agrees with find (%d value(s))" % (fmt, min(len(found), 2)))
+    assert (found[-1].start, found[-1].end, found[-1].value) == (last.start, last.end, last.value)
 
 
 yaml_pieces = st.sampled_from([
