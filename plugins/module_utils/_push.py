@@ -181,7 +181,8 @@ class Push:
             for secret in sorted({self.token, self.previous, self._previous_raw} - {None, ""}, key=len, reverse=True):
                 text = text.replace(secret, describe(secret))
         for located in sorted(found, key=lambda item: item.start, reverse=True):
-            text = text[:located.start] + describe(located.value) + text[located.end:]
+            if located.value:  # an empty value hides nothing
+                text = text[:located.start] + describe(located.value) + text[located.end:]
         return self.redact(text)
 
     def diff(self):

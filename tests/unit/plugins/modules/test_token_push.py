@@ -312,3 +312,11 @@ def test_diff_fingerprint_of_an_escaped_old_token_is_its_value(run_module, tmp_p
     result, out = push(run_module, path, fmt="json", key="tiflux.token", diff=True, check_mode=True)
     assert result["previous_fingerprint"] == fingerprint(OLD)
     assert result["diff"]["before"] == '{"tiflux": {"token": "<token %s>"}}\n' % fingerprint(OLD)
+
+
+def test_an_empty_value_is_shown_as_it_is(run_module, tmp_path):
+    path = tmp_path / "tiflux.env"
+    path.write_text("TIFLUX_API_TOKEN=\nA=1\n")
+    result, _out = push(run_module, path, diff=True, check_mode=True)
+    assert result["diff"]["before"] == "TIFLUX_API_TOKEN=\nA=1\n"
+    assert result["previous_fingerprint"] is None
