@@ -120,9 +120,16 @@ class IniEditor(Editor):
         _check_text(text)
         path = self._path(path)
         lines, blocks = _ini_scan(text)
-        # a multi-line value is hidden up to the end of its last continuation line
-        return [Located(o.value, o.vstart, o.vend if o.last == o.idx else lines[o.last].end, lines[o.idx].num)
-                for o in self._matches(blocks, path)]
+        found = []
+        for o in self._matches(blocks, path):
+            if o.last == o.idx:
+                found.append(Located(o.value, o.vstart, o.vend, lines[o.idx].num))
+            else:
+                # hidden to the end of its last continuation line; its value as configparser joins it
+                end = lines[o.last].end
+                value = "\n".join(line.strip() for line in text[o.vstart:end].splitlines()).strip()
+                found.append(Located(value, o.vstart, end, lines[o.idx].num))
+        return found
 
     def set(self, text, path, value):
         _check_text(text)

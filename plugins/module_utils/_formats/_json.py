@@ -125,11 +125,17 @@ def _json_resolve(root, path):
 
 
 def _json_all(obj, path):
-    """Every member at path, through every duplicate on the way."""
+    """Every member at path, through every duplicate on the way; an array on the way is returned itself."""
     hits = [m for m in obj.members if m.key == path[0]]
     if len(path) == 1:
         return hits
-    return [found for m in hits if m.child is not None for found in _json_all(m.child, path[1:])]
+    found = []
+    for m in hits:
+        if m.child is not None:
+            found += _json_all(m.child, path[1:])
+        elif m.kind == "array":
+            found.append(m)
+    return found
 
 
 def _line_indent(text, pos):
@@ -183,8 +189,13 @@ class JsonEditor(Editor):
         root = _json_parse(text)
         if root is None:
             return []
-        return [Located(m.value, m.vstart + 1, m.vend - 1, _line_of(text, m.vstart))
-                for m in _json_all(root, path) if m.kind == "string"]
+        found = []
+        for m in _json_all(root, path):
+            if m.kind == "string":
+                found.append(Located(m.value, m.vstart + 1, m.vend - 1, _line_of(text, m.vstart)))
+            elif m.kind in ("array", "object"):  # may hold a token: hidden as written
+                found.append(Located(text[m.vstart:m.vend], m.vstart, m.vend, _line_of(text, m.vstart)))
+        return sorted(found, key=lambda located: located.start)
 
     def set(self, text, path, value):
         _check_text(text)

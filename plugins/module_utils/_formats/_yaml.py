@@ -582,22 +582,33 @@ class YamlEditor(Editor):
         doc = _YamlDoc(text)
         found = []
 
+        def extent(e, n):
+            """The node's whole text: from its first character to the end of its last line."""
+            ln = doc.lines[n.line]
+            start = _ws(text, e.colon) if n.line == e.line else ln.start + len(ln.text) - len(ln.text.lstrip(" \t"))
+            end = doc.lines[n.last].end
+            return Located(text[start:end], start, end, doc.lines[e.line].num)
+
         def walk(node, depth):
             for e in node.entries:
-                if e.key != path[depth]:
-                    continue
                 n = e.node
+                if e.key == "<<" and n.kind in ("map", "flow"):
+                    found.append(extent(e, n))  # an inline merge may supply the key
+                    continue
+                if e.key != path[depth] or n.kind == "null":
+                    continue
                 if depth < len(path) - 1:
                     if n.kind == "map":
                         walk(n, depth + 1)
-                elif n.kind == "scalar" and n.start is not None:
+                    elif n.kind in ("flow", "seq"):
+                        found.append(extent(e, n))  # {token: ...} or a list may hold it too
+                elif n.kind == "scalar" and n.start is not None and not n.multi:
                     if n.quote == "plain" and _yaml_type(n.value) is not None:
                         continue  # null, a bool or a number: not a token, shown as it is
                     found.append(Located(n.value, n.start, n.end, doc.lines[e.line].num))
-                elif n.kind not in ("map", "seq", "null"):
-                    # block, flow or multi-line: hide everything after the colon to the end of its extent
-                    found.append(Located(text[e.colon:doc.lines[n.last].end], e.colon, doc.lines[n.last].end,
-                                         doc.lines[e.line].num))
+                elif n.kind != "alias":
+                    # multi-line, block, flow, sequence or mapping: hidden as written
+                    found.append(extent(e, n))
 
         if doc.root is not None and doc.root.kind == "map":
             walk(doc.root, 0)

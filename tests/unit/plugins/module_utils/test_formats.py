@@ -896,7 +896,7 @@ def test_check_value_messages_do_not_contain_the_token(fmt):
     ("ini", "s.t", "[s]\nt = a1\n[u]\nt = x\n[s]\nt: b2\n  more\n", ["a1", "b2\n  more"]),
     ("json", "a.t", '{"a": {"t": "a1"}, "a": {"t": 5, "u": {"t": "x"}}, "a": {"t": "b\\u0032"}}', ["a1", "b\\u0032"]),
     ("json", "a.t", "", []),
-    ("yaml", "a.t", "a:\n  t: a1\n  t: ~\nb:\n  t: x\na:\n  t: |\n    b2\n  u: 1\n  t: 'c3'\n", ["a1", " |\n    b2", "c3"]),
+    ("yaml", "a.t", "a:\n  t: a1\n  t: ~\nb:\n  t: x\na:\n  t: |\n    b2\n  u: 1\n  t: 'c3'\n", ["a1", "|\n    b2", "c3"]),
     ("raw", None, "  tok  \n", ["tok"]),
     ("raw", None, "\n", []),
 ])
@@ -910,3 +910,28 @@ def test_find_all_lists_every_value_at_the_key_in_file_order(fmt, key, text, raw
     except (F.KeyNotFound, F.UnsafeEdit):  # nothing there, or a value find() refuses to edit (still hidden)
         return
     assert (found[-1].start, found[-1].end, found[-1].value) == (last.start, last.end, last.value)
+
+
+@pytest.mark.parametrize("fmt, text, raws", [
+    # a flow mapping, a sequence or an inline merge on the way may hold the key: hidden whole
+    ("yaml", "a: {t: D1, x: 1}\na:\n  t: D2\n", ["{t: D1, x: 1}", "D2"]),
+    ("yaml", "a:\n  <<: {t: D1}\n  t: D2\n", ["{t: D1}", "D2"]),
+    ("yaml", "a:\n  - t: D1\na:\n  t: D2\n", ["- t: D1", "D2"]),
+    # a multi-line plain scalar, one on its own line, a sequence: to the end of their extent
+    ("yaml", "a:\n  t: D1\n    D1b\n  t: D2\n", ["D1\n    D1b", "D2"]),
+    ("yaml", "a:\n  t:\n    D1\n  t: D2\n", ["D1", "D2"]),
+    ("yaml", "a:\n  t:\n    - D1\n  t: D2\n", ["- D1", "D2"]),
+    ("yaml", "a:\n  t: \"D1\n    D1b\"  # c\n  t: D2\n", ['"D1\n    D1b"  # c', "D2"]),
+    ("json", '{"a": {"t": ["D1"], "t": {"v": "D3"}, "t": "D2"}}', ['["D1"]', '{"v": "D3"}', "D2"]),
+    ("json", '{"a": ["D1"], "a": {"t": "D2"}}', ['["D1"]', "D2"]),
+])
+def test_find_all_hides_containers_that_may_hold_the_key(fmt, text, raws):
+    found = F.get_editor(fmt).find_all(text, "a.t")
+    assert [text[located.start:located.end] for located in found] == raws
+
+
+def test_find_all_gives_a_multi_line_ini_value_as_configparser_reads_it():
+    text = "[s]\nt = D1\n    D1b\nt = D2\n"
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    parser.read_string("[s]\nt = D1\n    D1b\n")
+    assert F.get_editor("ini").find_all(text, "s.t")[0].value == parser["s"]["t"]
