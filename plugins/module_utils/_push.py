@@ -118,6 +118,8 @@ class Push:
             raise PushError(str(exc))
         self.previous = None
         self._previous_raw = None
+        self._old_values = set()  # every value at the key, shadowed duplicates too, decoded and as written
+        self.backup_file = None
         self.new_data = self.snapshot.data
         self.text = self.new_text = ""
         if not self.snapshot.exists:
@@ -136,6 +138,8 @@ class Push:
                 self._previous_raw = text[found.start:found.end]
             except KeyNotFound:
                 pass
+            for located in self.editor.find_all(text, keypath):
+                self._old_values.update((located.value, text[located.start:located.end]))
             if state == "present":
                 self.editor.check_value(token)
                 new_text = self.editor.set(text, keypath, token)
@@ -160,9 +164,9 @@ class Push:
 
     @property
     def secrets(self):
-        """What to mask wherever it appears in free text: the new token, and the old one (also as quoted in the
-        file) unless it is a short placeholder."""
-        return set([self.token] if self.token else []) | maskable([self.previous, self._previous_raw])
+        """What to mask wherever it appears (free text, ansible's no_log_values): the new token, and every old
+        value at the key, shadowed duplicates too, decoded and as written, unless it is a short placeholder."""
+        return set([self.token] if self.token else []) | maskable(self._old_values | {self.previous, self._previous_raw})
 
     def redact(self, text):
         """Free text (a validate command's output): every secret shown as its fingerprint."""
@@ -197,13 +201,22 @@ class Push:
         try:
             if not os.path.isdir(parent):
                 os.makedirs(parent)
-            backup_file = _io.backup(module, self.snapshot) if backup else None
+            self.backup_file = _io.backup(module, self.snapshot) if backup else None
             _io.write(module, self.snapshot, self.new_data, validate=validate, redact=self.redact)
         except OSError as exc:
             raise PushError("cannot create the directory of %s: %s" % (self.path, _io.describe_os_error(exc)))
         except _io.FileError as exc:
+            self.discard_backup()  # the file is as it was: a copy of it is one more file holding the old token
             raise PushError(str(exc))
-        return backup_file
+        return self.backup_file
+
+    def discard_backup(self):
+        if self.backup_file:
+            try:
+                os.unlink(self.backup_file)
+            except OSError:
+                pass
+            self.backup_file = None
 
     def restore(self, module):
         _io.restore(module, self.snapshot)

@@ -168,7 +168,7 @@ from ansible_collections.tokenops.tiflux.plugins.module_utils import _io
 from ansible_collections.tokenops.tiflux.plugins.module_utils._api import Client
 from ansible_collections.tokenops.tiflux.plugins.module_utils._connection import ApiConfigError, module_argument_spec
 from ansible_collections.tokenops.tiflux.plugins.module_utils._push import Push, PushError, key_path, read_token, targets_item_spec
-from ansible_collections.tokenops.tiflux.plugins.module_utils._token import TokenError, fingerprint, maskable, normalize, redact
+from ansible_collections.tokenops.tiflux.plugins.module_utils._token import TokenError, fingerprint, normalize, redact
 
 # One definition for token_deploy and token_info: both take the inventory's tiflux_targets.
 TARGET_SPEC = targets_item_spec()
@@ -211,8 +211,8 @@ class Deployment:
                 push = Push(target["path"], target["format"], keypath, self.token)
                 report["previous_fingerprint"] = push.previous_fingerprint
                 report["fingerprint"] = push.previous_fingerprint
-                # unless it is a short placeholder (_token.MASK_MIN_LENGTH); diffs hide it by position anyway
-                self.module.no_log_values.update(maskable([push.previous]))
+                # old values read from the file, unless short placeholders (_token.MASK_MIN_LENGTH)
+                self.module.no_log_values.update(push.secrets)
             except PushError as exc:
                 report.update(status="error", message=str(exc))
                 problems.append(str(exc))
@@ -248,7 +248,7 @@ class Deployment:
     def _run(self, command):
         rc, out, err = self.module.run_command(command, use_unsafe_shell=True)
         # A reload or health command may print its config: name any token in it by fingerprint.
-        secrets = [self.token] + sorted(maskable(e[2].previous for e in self.entries if e[2] is not None))
+        secrets = sorted(set([self.token]).union(*(e[2].secrets for e in self.entries if e[2] is not None)), key=len, reverse=True)
         detail = " ".join(redact(err or out or "", secrets).split())[:200]
         return rc, detail
 

@@ -45,8 +45,9 @@ options:
   backup:
     description:
       - Keep a timestamped copy of the original next to the file (C(path.PID.date~)); its path is RV(backup_file).
-      - The copy is kept when O(verify) fails and the original is put back, and it holds the old token like the
-        original does, so delete it once the old token is revoked.
+      - Only when the file changes. When the push leaves the file as it was (a write or O(validate) fails,
+        or O(verify) fails and the original is put back), the copy is removed again.
+      - The copy holds the old token like the original does, so delete it once the old token is revoked.
     type: bool
     default: false
   validate:
@@ -204,7 +205,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.tokenops.tiflux.plugins.module_utils import _io
 from ansible_collections.tokenops.tiflux.plugins.module_utils._connection import ApiConfigError, module_argument_spec
 from ansible_collections.tokenops.tiflux.plugins.module_utils._push import Push, PushError, key_path, read_token, target_argument_spec
-from ansible_collections.tokenops.tiflux.plugins.module_utils._token import TokenError, fingerprint, maskable, normalize
+from ansible_collections.tokenops.tiflux.plugins.module_utils._token import TokenError, fingerprint, normalize
 
 
 def _client(params):
@@ -231,7 +232,6 @@ def main():
     argument_spec.update(module_argument_spec())
     module = AnsibleModule(
         argument_spec=argument_spec,
-        required_if=[("state", "present", ("token",))],
         supports_check_mode=True,
         add_file_common_args=True,
     )
@@ -249,9 +249,9 @@ def main():
         push = Push(params["path"], params["format"], keypath, token, params["state"], params["create"], params["create_dirs"])
     except (PushError, ApiConfigError) as exc:
         module.fail_json(msg=str(exc))
-    # The old token was read from the file: ansible masks only no_log options, so mask it too (unless it is a
-    # short placeholder, _token.MASK_MIN_LENGTH: the diff hides it by position anyway).
-    module.no_log_values.update(maskable([push.previous]))
+    # The old token (and earlier duplicates) were read from the file: ansible masks only no_log options, so mask
+    # them too, unless short placeholders (_token.MASK_MIN_LENGTH): the diff hides those by position anyway.
+    module.no_log_values.update(push.secrets)
 
     result = dict(changed=push.changed, path=push.path, fingerprint=fingerprint(token) if token else None,
                   previous_fingerprint=push.previous_fingerprint, verified=None)
@@ -286,6 +286,8 @@ def main():
     except _io.FileError as exc:
         # A bad owner, group or mode is found only after the move: put the original back.
         push.restore(module)
+        push.discard_backup()
+        result.pop("backup_file", None)
         result.update(changed=False, rolled_back=True)
         module.fail_json(msg="%s; the original file was restored" % exc, **result)
 
@@ -298,6 +300,8 @@ def main():
         result["verified"] = check["status"] == "valid"
         if not result["verified"]:
             push.restore(module)
+            push.discard_backup()  # the file is as it was
+            result.pop("backup_file", None)
             result.update(rolled_back=True, changed=False)
             module.fail_json(msg="%s; %s was restored as it was" % (check["message"], push.path), **result)
     module.exit_json(**result)

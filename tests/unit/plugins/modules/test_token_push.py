@@ -156,6 +156,8 @@ def test_verify_failure_restores_byte_identical(sim, account, run_module, tmp_pa
     assert (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid) == (0o640, 1, 1)
     assert token not in out and OLD not in out
     assert leftovers(tmp_path) == []
+    assert "backup_file" not in result and sorted(os.listdir(str(tmp_path))) == ["tiflux.env"], \
+        "the file is as it was: its backup is removed again"
 
 
 def test_verify_failure_removes_a_created_file(sim, account, run_module, tmp_path):
@@ -320,3 +322,34 @@ def test_an_empty_value_is_shown_as_it_is(run_module, tmp_path):
     result, _out = push(run_module, path, diff=True, check_mode=True)
     assert result["diff"]["before"] == "TIFLUX_API_TOKEN=\nA=1\n"
     assert result["previous_fingerprint"] is None
+
+
+D1 = "earlierDuplicate-0123456789abcdefXYZ"
+
+
+def test_an_earlier_duplicate_is_masked_wherever_it_appears(run_module, tmp_path):
+    path = tmp_path / "tiflux.env"
+    path.write_text("TIFLUX_API_TOKEN=%s\nLEGACY=%s\nTIFLUX_API_TOKEN=%s\n" % (D1, D1, OLD))
+    result, out = push(run_module, path, diff=True, check_mode=True)
+    assert D1 not in out and OLD not in out
+    assert "LEGACY=<token %s>" % fingerprint(D1) in result["diff"]["before"]
+
+
+def test_validate_output_names_earlier_duplicates_by_fingerprint(run_module, tmp_path):
+    path = tmp_path / "tiflux.env"
+    original = "TIFLUX_API_TOKEN=%s\nTIFLUX_API_TOKEN=%s\n" % (D1, OLD)
+    path.write_text(original)
+    result, out = push(run_module, path, validate="sh -c 'cat \"$1\"; exit 1' _ %s", backup=True)
+    assert result["failed"] is True and result["changed"] is False
+    assert D1 not in out and OLD not in out and NEW not in out
+    assert fingerprint(D1) in result["msg"]
+    assert path.read_text() == original
+    assert sorted(os.listdir(str(tmp_path))) == ["tiflux.env"], "no backup of a file left as it was, no temp file"
+
+
+def test_a_missing_token_names_the_file(run_module, tmp_path):
+    path = tmp_path / "tiflux.env"
+    path.write_text("A=1\n")
+    result, _out = run_module(main, dict(path=str(path), format="env", key="TIFLUX_API_TOKEN"))  # no token at all
+    assert result["failed"] is True and str(path) in result["msg"] and "missing" in result["msg"]
+    assert path.read_text() == "A=1\n"
