@@ -117,8 +117,8 @@ class Push:
         except _io.FileError as exc:
             raise PushError(str(exc))
         self.previous = None
-        self._previous_raw = None
         self._old_values = set()  # every value at the key, shadowed duplicates too, decoded and as written
+        self._found = []  # where they are in self.text
         self.backup_file = None
         self.new_data = self.snapshot.data
         self.text = self.new_text = ""
@@ -133,12 +133,11 @@ class Push:
         text = _text_of(self.snapshot)
         try:
             try:
-                found = self.editor.find(text, keypath)
-                self.previous = found.value
-                self._previous_raw = text[found.start:found.end]
+                self.previous = self.editor.find(text, keypath).value  # also refuses a target it cannot edit
             except KeyNotFound:
                 pass
-            for located in self.editor.find_all(text, keypath):
+            self._found = self.editor.find_all(text, keypath)  # ends with what find() returned
+            for located in self._found:
                 self._old_values.update((located.value, text[located.start:located.end]))
             if state == "present":
                 self.editor.check_value(token)
@@ -166,7 +165,7 @@ class Push:
     def secrets(self):
         """What to mask wherever it appears (free text, ansible's no_log_values): the new token, and every old
         value at the key, shadowed duplicates too, decoded and as written, unless it is a short placeholder."""
-        return set([self.token] if self.token else []) | maskable(self._old_values | {self.previous, self._previous_raw})
+        return set([self.token] if self.token else []) | maskable(self._old_values)
 
     def redact(self, text):
         """Free text (a validate command's output): every secret shown as its fingerprint."""
@@ -174,15 +173,15 @@ class Push:
             text = text.replace(secret, describe(secret))
         return text
 
-    def _hide(self, text):
+    def _hide(self, text, found=None):
         """The file's text for a diff: every value at the key, shadowed duplicates too, replaced by the
         fingerprint of its value, by position; then the secrets wherever else they appear."""
         try:
-            found = self.editor.find_all(text, self.keypath)
+            found = self.editor.find_all(text, self.keypath) if found is None else found
         except ConfigError:
-            # cannot happen for a text this push parsed or produced; if it does, mask by value, however short
+            # cannot happen for a text this push produced; if it does, mask by value, however short
             found = []
-            for secret in sorted({self.token, self.previous, self._previous_raw} - {None, ""}, key=len, reverse=True):
+            for secret in sorted((self._old_values | {self.token}) - {None, ""}, key=len, reverse=True):
                 text = text.replace(secret, describe(secret))
         for located in sorted(found, key=lambda item: item.start, reverse=True):
             if located.value:  # an empty value hides nothing
@@ -190,7 +189,7 @@ class Push:
         return self.redact(text)
 
     def diff(self):
-        before = self._hide(self.text) if self.snapshot.exists else ""
+        before = self._hide(self.text, self._found) if self.snapshot.exists else ""
         return dict(before=before, after=self._hide(self.new_text), before_header=self.path, after_header=self.path)
 
     def apply(self, module, validate=None, backup=False):
