@@ -12,6 +12,7 @@ from ansible_collections.tokenops.tiflux.plugins.module_utils._token import fing
 from ansible_collections.tokenops.tiflux.plugins.modules.token_deploy import main
 
 OLD = "oldTokenValue-0123456789abcdef"
+NEW = "newTokenValue-fedcba9876543210"
 
 
 def configs(tmp_path, token=OLD):
@@ -122,3 +123,14 @@ def test_a_health_command_printing_its_config_shows_fingerprints(sim, account, r
     assert result["failed"] and result["rolled_back"]
     assert token not in out and OLD not in out
     assert "<token %s>" % fingerprint(token) in result["msg"]
+
+
+def test_bad_owner_on_a_second_target_rolls_back_the_first(run_module, tmp_path):
+    first, second = tmp_path / "a.env", tmp_path / "b.env"
+    for path in (first, second):
+        path.write_text("TIFLUX_API_TOKEN=%s\n" % OLD)
+    targets = [dict(path=str(first), format="env", key="TIFLUX_API_TOKEN"),
+               dict(path=str(second), format="env", key="TIFLUX_API_TOKEN", owner="no-such-user-tiflux")]
+    result, _out = run_module(main, dict(token=NEW, targets=targets, verify=False))
+    assert result["failed"] and result["rolled_back"]
+    assert first.read_text() == second.read_text() == "TIFLUX_API_TOKEN=%s\n" % OLD

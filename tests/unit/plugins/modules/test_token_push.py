@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import subprocess
@@ -12,6 +13,7 @@ import sys
 
 import pytest
 
+from ansible_collections.tokenops.tiflux.plugins.module_utils import _io
 from ansible_collections.tokenops.tiflux.plugins.module_utils._token import fingerprint
 from ansible_collections.tokenops.tiflux.plugins.modules.token_push import main
 
@@ -271,7 +273,7 @@ def test_a_push_without_verify_does_not_load_the_client():
             "print(sorted(m[len(utils):] for m in sys.modules if m.startswith(utils)))\n")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
-    assert out.stdout.strip() == str(["_connection", "_formats", "_io", "_push", "_token"])
+    assert out.stdout.strip() == str(["_connection", "_formats", "_io", "_push", "_token", "_transaction"])
 
 
 PREV = "prevTokenValue-aaaabbbbccccdddd"
@@ -353,3 +355,36 @@ def test_a_missing_token_names_the_file(run_module, tmp_path):
     result, _out = run_module(main, dict(path=str(path), format="env", key="TIFLUX_API_TOKEN"))  # no token at all
     assert result["failed"] is True and str(path) in result["msg"] and "missing" in result["msg"]
     assert path.read_text() == "A=1\n"
+
+
+def test_bad_owner_leaves_the_original_file(run_module, tmp_path):
+    # owner, group and mode are set on the temp file before the rename: a bad one writes nothing
+    path = tmp_path / "tiflux.env"
+    path.write_text("TIFLUX_API_TOKEN=%s\n" % OLD)
+    result, out = push(run_module, path, owner="no-such-user-tiflux")
+    assert result["failed"] and not result.get("rolled_back") and result["changed"] is False
+    assert "no-such-user-tiflux" in result["msg"] and "unchanged" in result["msg"] and "\n" not in result["msg"]
+    assert path.read_text() == "TIFLUX_API_TOKEN=%s\n" % OLD
+    assert NEW not in out and OLD not in out
+    assert sorted(os.listdir(str(tmp_path))) == ["tiflux.env"]
+
+
+def test_bad_probe_fails_before_anything_is_written(run_module, tmp_path):
+    path = tmp_path / "tiflux.env"
+    path.write_text("TIFLUX_API_TOKEN=%s\n" % OLD)
+    result, _out = push(run_module, path, verify=True, probes=["users/me"])
+    assert result["failed"] and "not an API path" in result["msg"] and "\n" not in result["msg"]
+    assert path.read_text() == "TIFLUX_API_TOKEN=%s\n" % OLD
+
+
+def test_failed_backup_leaves_no_empty_copy(run_module, tmp_path, monkeypatch):
+    def no_space(_fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(_io.os, "fsync", no_space)  # the first fsync of a push is its backup's
+    path = tmp_path / "tiflux.env"
+    path.write_text("TIFLUX_API_TOKEN=%s\n" % OLD)
+    result, _out = push(run_module, path, backup=True)
+    assert result["failed"] and "cannot back up" in result["msg"] and "no space left" in result["msg"]
+    assert sorted(os.listdir(str(tmp_path))) == ["tiflux.env"]
+    assert path.read_text() == "TIFLUX_API_TOKEN=%s\n" % OLD
