@@ -229,7 +229,8 @@ class DirLock:
         self.directory = directory
         self.fd = None
 
-    def acquire(self, path, wait=LOCK_WAIT_SECONDS):
+    def acquire(self, path, wait=None):
+        wait = LOCK_WAIT_SECONDS if wait is None else wait
         try:
             fd = os.open(self.directory, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
         except OSError as exc:

@@ -104,8 +104,8 @@ def validate_targets(targets):
         if isinstance(target.get("path"), str):
             name += " (%s)" % target["path"]
         result = validator.validate(target)
-        if result.errors:
-            problems.extend("%s: %s" % (name, " ".join(str(error).split())) for error in result.errors)
+        if result.error_messages:
+            problems.extend("%s: %s" % (name, " ".join(str(error).split())) for error in result.error_messages)
             continue
         try:
             check_target(result.validated_parameters)
