@@ -44,10 +44,8 @@ def mark(path, real_path, fingerprints):
     """Record (atomically, durably) that the reload/health for these fingerprints is pending."""
     entry = dict(fingerprints=sorted(fp for fp in fingerprints if fp), since=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                  pid=os.getpid())
-    directory, base = os.path.dirname(real_path), os.path.basename(real_path)
     try:
-        tmp, _st = _io.write_private(directory, lambda token: ".%s.%s%s" % (base, token, _io.TEMP_MARK),
-                                     json.dumps(entry).encode("utf-8"))
+        tmp, _st = _io.write_private(os.path.dirname(real_path), _io.temp_name(real_path), json.dumps(entry).encode("utf-8"))
     except OSError as exc:
         raise _io.FileError("cannot record the pending reload of %s: %s; the file is unchanged" % (path, _io.describe_os_error(exc)))
     try:

@@ -53,6 +53,7 @@ class FileChange:
         self.written = None  # (data, stat) this run renamed into place
         self.attrs_changed = False
         self.pending = set()  # fingerprints whose reload/health an interrupted run left pending
+        self.asked = None  # the owner/group/mode options as given, to compare with another target of this file
 
     @property
     def changed(self):
@@ -253,14 +254,19 @@ class Transaction:
         real_path, exists = _io.resolve(path, follow)
         for change in self.files:
             if change.real_path == real_path:
+                if file_args != change.asked:
+                    raise _io.FileError("%s: the targets of one file set different owner, group or mode: set them alike"
+                                        % path)
                 change.create = change.create and create
                 change.journal = change.journal or journal
                 self._follow[real_path] = self._follow[real_path] and follow
                 break
         else:
+            asked = file_args
             if file_args is not None:
                 file_args = self.module.load_file_common_arguments(file_args, path=real_path)
             change = FileChange(path, real_path, exists, create, create_dirs, dir_mode, file_args, journal, on_target)
+            change.asked = asked
             self.files.append(change)
             self._follow[real_path] = follow
         change.edits.append(edit)

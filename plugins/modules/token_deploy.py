@@ -119,6 +119,10 @@ targets:
     path:
       description: The config file.
       type: str
+    real_path:
+      description: The file actually read and edited, when O(targets[].path) goes through a symlink.
+      type: str
+      returned: when O(targets[].path) goes through a symlink
     status:
       description: >-
         V(changed), V(unchanged), V(recovered) (already held the token, but an interrupted run had not finished its
@@ -282,6 +286,8 @@ class Deployment:
         want = fingerprint(self.token)
         for target in self.targets:
             target.report.update(previous_fingerprint=target.edit.previous_fingerprint, fingerprint=target.edit.previous_fingerprint)
+            if target.change.real_path != target.path:
+                target.report["real_path"] = target.change.real_path
             if target.edit.changed:
                 target.report.update(status="changed", fingerprint=want, created=target.change.created)
             elif not verified and target.has_commands and target.edit.previous == self.token and want in target.change.pending:

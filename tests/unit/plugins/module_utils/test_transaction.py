@@ -216,17 +216,6 @@ def test_the_journal_records_fingerprints_before_the_rename_and_only_those(modul
     assert _journal.pending(str(path)) == set() and names(tmp_path) == ["app.env"]
 
 
-def test_a_journal_someone_else_wrote_is_ignored(other_user, module, tmp_path):
-    path = tmp_path / "app.env"
-    path.write_text(ENV % (NEW, NEW))
-    journal = _journal.journal_path(str(path))
-    with open(journal, "w") as handle:
-        json.dump(dict(fingerprints=[fingerprint(NEW)]), handle)
-    assert _journal.pending(str(path)) == {fingerprint(NEW)}
-    other_user.own(journal)
-    assert _journal.pending(str(path)) == set()
-
-
 def test_an_immutable_file_leaves_no_backup(module, tmp_path):
     path = tmp_path / "app.env"
     path.write_text(ENV % (OLD, OLD))
@@ -242,3 +231,13 @@ def test_an_immutable_file_leaves_no_backup(module, tmp_path):
         assert names(tmp_path) == ["app.env"], "no backup holding the old token stays behind"
     finally:
         subprocess.run(["chattr", "-i", str(path)], check=False)
+
+
+def test_two_targets_of_one_file_must_agree_on_its_attributes(module, tmp_path):
+    path = tmp_path / "app.env"
+    path.write_text(ENV % (OLD, OLD))
+    tx = Transaction(module)
+    tx.add(str(path), edit(), file_args=dict(mode="0600", owner=None, group=None))
+    tx.add(str(path), edit("SECOND_TOKEN"), file_args=dict(mode="0600", owner=None, group=None))
+    with pytest.raises(_io.FileError, match="set different owner, group or mode"):
+        tx.add(str(path), edit("SECOND_TOKEN"), file_args=dict(mode="0640", owner=None, group=None))

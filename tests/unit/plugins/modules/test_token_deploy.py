@@ -281,3 +281,29 @@ def test_changed_is_a_bool_everywhere(sim, account, run_module, tmp_path):
     for kwargs in (dict(check_mode=True), dict(), dict()):
         result, _out = run(run_module, sim, token, targets, **kwargs)
         assert isinstance(result["changed"], bool) and isinstance(result["changed_targets"], int)
+
+
+def test_a_trusted_link_is_followed_and_named(run_module, tmp_path):
+    real = tmp_path / "real.env"
+    real.write_text("TIFLUX_API_TOKEN=%s\n" % OLD)
+    (tmp_path / "link.env").symlink_to(real)
+    result, _out = run_module(main, dict(token=NEW, verify=False, targets=[
+        dict(path=str(tmp_path / "link.env"), format="env", key="TIFLUX_API_TOKEN")]))
+    assert result["targets"][0]["real_path"] == str(real) and real.read_text() == "TIFLUX_API_TOKEN=%s\n" % NEW
+    assert os.path.islink(str(tmp_path / "link.env"))
+
+
+def test_a_link_another_user_planted_fails_the_host_before_anything_is_written(run_module, other_user, open_dir, tmp_path):
+    first = tmp_path / "a.env"
+    first.write_text("TIFLUX_API_TOKEN=%s\n" % OLD)
+    victim = tmp_path / "victim"
+    victim.write_text("")
+    link = open_dir / "tiflux.env"
+    link.symlink_to(victim)
+    other_user.own(link)
+    targets = [dict(path=str(first), format="env", key="TIFLUX_API_TOKEN"),
+               dict(path=str(link), format="env", key="TIFLUX_API_TOKEN")]
+    result, out = run_module(main, dict(token=NEW, targets=targets, verify=False))
+    assert result["failed"] and result["msg"].startswith("nothing was changed") and other_user.name in result["msg"]
+    assert [t["status"] for t in result["targets"]] == ["unchanged", "error"]
+    assert first.read_text() == "TIFLUX_API_TOKEN=%s\n" % OLD and victim.read_text() == "" and NEW not in out
