@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import json
 import os
-import pwd
-import subprocess
 import uuid
 
 import pytest
 
+from accounts import CannotCreate, throwaway_account  # pylint: disable=import-error
 from conftest import F  # pylint: disable=import-error
 
 N = 8
@@ -77,17 +76,11 @@ def test_parallel_pushes_of_different_keys_into_one_file_lose_nothing(tmp_path):
 
 @pytest.fixture
 def other_user():
-    if os.geteuid() != 0:
-        pytest.skip("needs root to create a throwaway account (useradd)")
-    name = "tfx-atk-%s" % uuid.uuid4().hex[:8]
-    made = subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
-    if made.returncode != 0:
-        pytest.skip("useradd failed: %s" % made.stdout.strip())
     try:
-        yield pwd.getpwnam(name)
-    finally:
-        subprocess.run(["userdel", name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        with throwaway_account() as entry:
+            yield entry
+    except CannotCreate as exc:
+        pytest.skip(str(exc))
 
 
 def test_a_planted_link_is_not_followed_by_a_real_run(tmp_path, other_user):

@@ -6,18 +6,15 @@
 from __future__ import annotations
 
 import os
-import pwd
-import shutil
-import subprocess
-import uuid
 
 import pytest
 
+from ansible_collections.tokenops.tiflux.tests.utils.accounts import CannotCreate, throwaway_account
+
 
 class OtherUser:
-    def __init__(self, name):
-        entry = pwd.getpwnam(name)
-        self.name, self.uid, self.gid = name, entry.pw_uid, entry.pw_gid
+    def __init__(self, entry):
+        self.name, self.uid, self.gid = entry.pw_name, entry.pw_uid, entry.pw_gid
 
     def own(self, path):
         """Make path (a link itself, not its target) theirs, as if they had created it."""
@@ -27,19 +24,11 @@ class OtherUser:
 @pytest.fixture
 def other_user():
     """A throwaway account (tfx-atk-<random>), removed afterwards; the test is skipped when it cannot be made."""
-    if os.geteuid() != 0:
-        pytest.skip("needs root to create a throwaway account (useradd)")
-    if not shutil.which("useradd") or not shutil.which("userdel"):
-        pytest.skip("needs useradd and userdel")
-    name = "tfx-atk-%s" % uuid.uuid4().hex[:8]
-    made = subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
-    if made.returncode != 0:
-        pytest.skip("useradd failed: %s" % made.stdout.strip())
     try:
-        yield OtherUser(name)
-    finally:
-        subprocess.run(["userdel", name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        with throwaway_account() as entry:
+            yield OtherUser(entry)
+    except CannotCreate as exc:
+        pytest.skip(str(exc))
 
 
 @pytest.fixture
