@@ -222,18 +222,25 @@ class DirLock:
 
     A directory, not the file: the rename replaces the file's inode, and a lock file beside it would stay
     behind. Runs of this collection on one directory therefore take turns; other editors are caught by
-    is_unchanged(). Where flock is not supported (some network file systems) the run goes on without it.
+    is_unchanged(). Where flock is not supported (some network file systems) or the directory cannot be
+    opened the run goes on without it (held is false), and stale temp files are left alone.
     """
 
     def __init__(self, directory):
         self.directory = directory
         self.fd = None
 
+    @property
+    def held(self):
+        return self.fd is not None
+
     def acquire(self, path, wait=None):
         wait = LOCK_WAIT_SECONDS if wait is None else wait
         try:
             fd = os.open(self.directory, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
         except OSError as exc:
+            if exc.errno == errno.EACCES:
+                return self  # a directory we may write but not list (mode 0300): is_unchanged() alone guards it
             raise FileError("cannot lock the directory of %s: %s" % (path, describe_os_error(exc)))
         deadline, pause = time.monotonic() + wait, 0.005
         while True:

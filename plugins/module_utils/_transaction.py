@@ -300,7 +300,7 @@ class Transaction:
         for change in self.files:
             try:
                 change.read(self._follow[change.real_path])
-                if write:
+                if write and all(lock.held for lock in self._locks):
                     _io.remove_stale_temps(change.real_path)
                 if self.module.selinux_enabled() and change.snapshot.exists:
                     change.snapshot.context = self.module.selinux_context(change.real_path)

@@ -235,14 +235,14 @@ class Killed(BaseException):
     """What kill -9 does to the module between the write and the reload, in-process."""
 
 
+def die(_self, _work):
+    raise Killed()
+
+
 def test_a_run_interrupted_before_its_reload_is_recovered_by_the_next(sim, account, run_module, tmp_path, monkeypatch):
     _user, token = account
     targets, log = configs(tmp_path)
     real_reload = token_deploy.Deployment._reload  # pylint: disable=protected-access
-
-    def die(self, work):
-        raise Killed()
-
     monkeypatch.setattr(token_deploy.Deployment, "_reload", die)
     with pytest.raises(Killed):
         run(run_module, sim, token, targets)
@@ -264,7 +264,7 @@ def test_a_run_interrupted_before_its_reload_is_recovered_by_the_next(sim, accou
 def test_a_recovery_whose_reload_fails_is_not_unchanged(sim, account, run_module, tmp_path, monkeypatch):
     _user, token = account
     targets, _log = configs(tmp_path)
-    monkeypatch.setattr(token_deploy.Deployment, "_reload", lambda self, work: (_ for _ in ()).throw(Killed()))
+    monkeypatch.setattr(token_deploy.Deployment, "_reload", die)
     with pytest.raises(Killed):
         run(run_module, sim, token, targets)
     monkeypatch.undo()
