@@ -19,11 +19,12 @@ What is not read (counted in the result's ``skipped``):
     be a regular file on the same device, else it is counted as ``changed`` (a link, FIFO or mount swapped in
     since the listing). A regular file saved over the listed one meanwhile is read as it is now;
   - directories named in SKIP_DIR_NAMES or starting with SKIP_DIR_PREFIXES (dependency trees, VCS data, caches,
-    language toolchains, snapshots), unless listed themselves;
+    language toolchains, C headers, snapshots), unless listed themselves (``pruned``);
   - directories on another file system than the listed path they were found under (mount points of other disks,
     network shares, tmpfs, btrfs subvolumes), unless listed themselves; /proc, /sys and /dev never, even if listed;
-  - files whose names end in BINARY_SUFFIXES (archives, packages, compiled code, images, fonts, databases) and
-    files with a NUL byte in their first 8 KiB (so a token inside a SQLite database or a UTF-16 file is not found);
+  - files whose names end in SKIP_SUFFIXES (compiled code, packages, archives, images, fonts, databases, sources of
+    compiled languages such as .h, .c, .go, .java) and files with a NUL byte in their first 8 KiB (``binary``: so a
+    token inside a SQLite database or a UTF-16 file is not found). Scripts (.sh, .py, .php, .js, .rb) are read;
   - backups and temp files this collection and ansible's ``backup: true`` make (OWN_FILE_PATTERNS): they hold the
     old token by design and no integration reads them. Other copies (``file~``, ``file.bak``, ``file.orig``) are
     searched: someone made them and something may read them;
@@ -92,12 +93,13 @@ SKIP_DIR_NAMES = frozenset((
     "node_modules", "bower_components", ".npm", ".yarn", ".pnpm-store",
     "site-packages", "dist-packages", "__pycache__", ".tox", ".nox", ".mypy_cache", ".pytest_cache",
     ".cache", ".m2", ".gradle", ".ivy2", ".cargo", ".rustup", "rustlib", "toolchains", "go-build",
-    "vendor", "jvm",
+    "vendor", "jvm", "include",
     ".snapshot", ".snapshots", ".zfs", "lost+found",
 ))
 SKIP_DIR_PREFIXES = ("jdk", "jre", "openjdk", "graalvm", "java-", "go1.", "python2.", "python3.")
 
-BINARY_SUFFIXES = (
+SKIP_SUFFIXES = (
+    # compiled code, packages, archives, disk images, media, fonts, databases, data sets
     ".so", ".a", ".o", ".ko", ".dll", ".dylib", ".exe", ".bin", ".dat", ".class", ".jar", ".war", ".ear", ".jmod",
     ".pyc", ".pyo", ".whl", ".egg", ".rlib", ".wasm", ".node",
     ".zip", ".gz", ".tgz", ".bz2", ".xz", ".zst", ".lz4", ".7z", ".rar", ".tar", ".deb", ".rpm", ".apk", ".iso",
@@ -105,6 +107,8 @@ BINARY_SUFFIXES = (
     ".png", ".jpg", ".jpeg", ".gif", ".ico", ".webp", ".bmp", ".tif", ".tiff", ".pdf", ".mp3", ".mp4", ".ogg",
     ".woff", ".woff2", ".ttf", ".otf", ".eot",
     ".db", ".sqlite", ".sqlite3", ".mdb", ".npy", ".pt", ".onnx", ".parquet", ".pkl", ".h5", ".mo", ".gmo",
+    # sources of compiled languages: toolchains and libraries hold thousands, a running integration reads none
+    ".h", ".hh", ".hpp", ".hxx", ".c", ".cc", ".cpp", ".cxx", ".rs", ".go", ".java", ".kt", ".scala", ".pyi",
 )
 CONFIG_SUFFIXES = (
     ".env", ".conf", ".cfg", ".cnf", ".ini", ".json", ".yaml", ".yml", ".toml", ".properties", ".txt", ".sh",
@@ -198,8 +202,8 @@ class _Sweep:
         self.hits = []
         self.files = self.bytes = self.unreadable = 0
         self.skipped = dict((k, 0) for k in (
-            "symlink", "binary", "large", "own", "excluded", "pruned", "other_fs", "special", "changed"))
-        self.queue = collections.deque()  # (path, depth, index in roots, st_dev, st_ino) of directories to list
+            "symlink", "suffix", "binary", "large", "own", "excluded", "pruned", "other_fs", "special", "changed"))
+        self.queue = collections.deque()  # (path, index in roots, st_dev, st_ino) of the directories to list
         self.visited = set()  # (st_dev, st_ino) of the listed paths and the directories queued
         self.roots = []
         self.deadline = None
@@ -239,9 +243,9 @@ class _Sweep:
                     self.check(idx)
                     self.read(None, path, st.st_dev, st.st_ino)
                 while self.queue:
-                    path, depth, idx, dev, ino = item = self.queue.popleft()
+                    path, idx, dev, ino = item = self.queue.popleft()
                     self.check(idx, item)
-                    self.list_dir(path, depth, idx, dev, ino)
+                    self.list_dir(path, idx, dev, ino)
             except _Stop as exc:
                 cut_short = str(exc)
         self.hits.sort(key=lambda h: (h["path"], h["fingerprint"]))
@@ -271,7 +275,7 @@ class _Sweep:
         if (st.st_dev, st.st_ino) in self.visited:
             return None  # listed twice, or under two names
         if stat.S_ISDIR(st.st_mode):
-            self.queue.append((real, 0, len(self.roots), st.st_dev, st.st_ino))
+            self.queue.append((real, len(self.roots), st.st_dev, st.st_ino))
         elif stat.S_ISREG(st.st_mode):
             root_files.append((real, st, len(self.roots)))
         else:
@@ -296,12 +300,12 @@ class _Sweep:
         if left:
             under = []
             for item in left:
-                if self.roots[item[2]] not in under:
-                    under.append(self.roots[item[2]])
+                if self.roots[item[1]] not in under:
+                    under.append(self.roots[item[1]])
             message += "; %d directories not searched, under %s" % (len(left), ", ".join(self.shown(r) for r in under))
         raise _Stop(message)
 
-    def list_dir(self, path, depth, idx, dev, ino):
+    def list_dir(self, path, idx, dev, ino):
         try:
             dfd = os.open(path, _OPEN_DIR)
         except OSError as exc:
@@ -317,7 +321,7 @@ class _Sweep:
                 for count, entry in enumerate(entries, 1):
                     if not count % 1024:
                         self.check(idx)  # a huge directory
-                    self.entry(entry, path, depth, idx, dev, files)
+                    self.entry(entry, path, idx, dev, files)
             files.sort()
             for _rank, _size, name in files:
                 self.check(idx)
@@ -335,7 +339,7 @@ class _Sweep:
     def join(parent, name):
         return parent + "/" + name if parent != "/" else "/" + name
 
-    def entry(self, entry, parent, depth, idx, dev, files):
+    def entry(self, entry, parent, idx, dev, files):
         name = entry.name
         full = self.join(parent, name)
         if full in self.exclude:
@@ -359,11 +363,11 @@ class _Sweep:
                     self.skipped["other_fs"] += 1
                     return
                 self.visited.add((st.st_dev, st.st_ino))
-                self.queue.append((full, depth + 1, idx, st.st_dev, st.st_ino))
+                self.queue.append((full, idx, st.st_dev, st.st_ino))
             elif entry.is_file(follow_symlinks=False):
                 lower = name.lower()
-                if lower.endswith(BINARY_SUFFIXES):
-                    self.skipped["binary"] += 1
+                if lower.endswith(SKIP_SUFFIXES):
+                    self.skipped["suffix"] += 1
                 elif own_file(name):
                     self.skipped["own"] += 1
                 elif (dev, entry.inode()) in self.visited:

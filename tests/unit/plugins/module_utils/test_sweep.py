@@ -111,12 +111,17 @@ def test_symlinked_file_and_directory_are_not_followed(tmp_path):
 
 def test_binary_files_are_skipped(tmp_path):
     write(tmp_path / "cache.db", b"SQLite format 3\0" + OLD.encode())
-    write(tmp_path / "blob", b"\x7fELF\x02\x01\x01\0" + OLD.encode())
+    blob = write(tmp_path / "blob", b"\x7fELF\x02\x01\x01\0" + OLD.encode() + b"x" * 3 * _sweep.BINARY_CHECK_BYTES)
     write(tmp_path / "bundle.jar", OLD)  # skipped by its name, not read
+    write(tmp_path / "config.h", '#define TOKEN "%s"\n' % OLD)
     late_nul = write(tmp_path / "late-nul.conf", b"x" * _sweep.BINARY_CHECK_BYTES + b"\0" + OLD.encode())
+    script = write(tmp_path / "sync.py", 'TOKEN = "%s"\n' % OLD)
     result = run([tmp_path])
-    assert hit_paths(result) == [late_nul], "only the first 8 KiB decide"
-    assert result["skipped"]["binary"] == 3
+    assert hit_paths(result) == [late_nul, script], "only the first 8 KiB decide; scripts are read"
+    assert result["skipped"]["binary"] == 1 and result["skipped"]["suffix"] == 3
+    assert os.path.getsize(blob) > _sweep.BINARY_CHECK_BYTES
+    assert result["bytes"] == _sweep.BINARY_CHECK_BYTES + os.path.getsize(late_nul) + os.path.getsize(script), \
+        "a binary file is left after its first block, a skipped suffix is not opened"
 
 
 def test_files_over_the_size_limit_are_skipped(tmp_path):
@@ -342,11 +347,12 @@ def test_obvious_spellings_are_found_base64_is_not(tmp_path):
 
 
 def test_dependency_trees_and_toolchains_are_pruned_unless_listed(tmp_path):
-    for sub in ("node_modules/pkg", ".git", "lib/python3.11/site-packages/x", "jdk-17.0.2/conf", ".snapshots/1"):
+    for sub in ("node_modules/pkg", ".git", "lib/python3.11/site-packages/x", "jdk-17.0.2/conf", ".snapshots/1",
+                "sdk/include"):
         write(tmp_path / "opt" / "app" / sub / "leak.env", "T=%s\n" % OLD)
     real = write(tmp_path / "opt" / "app" / "app.env", "T=%s\n" % OLD)
     result = run([tmp_path / "opt"])
-    assert hit_paths(result) == [real] and result["skipped"]["pruned"] == 5
+    assert hit_paths(result) == [real] and result["skipped"]["pruned"] == 6
     listed = tmp_path / "opt" / "app" / "node_modules"
     assert hit_paths(run([listed])) == [str(listed / "pkg" / "leak.env")]
 
