@@ -13,9 +13,9 @@ Three measurements, on this machine:
              plus toolchain-like trees (node_modules, site-packages, .git objects, a JDK, all pruned by name)
              and one toolchain the rules do not recognise (--unknown-files text files), one old token
              planted deep in an app directory
-  import     `python -X importtime` of the module from a zip, as AnsiballZ runs it (no .pyc, so it is
-             compiled on every module run): alone, and after _io and _token (what token_deploy has
-             already imported), median of --runs
+  import     importing the module from a zip, as AnsiballZ runs it (no .pyc, so it is compiled on every
+             module run), after _io and _token (which token_deploy imports anyway): `python -X importtime`
+             and the CPU and wall time around the import statement, median and min of max(--runs, 15)
 
     .venv/bin/python tests/perf/sweep_cost.py                  # warm only
     .venv/bin/python tests/perf/sweep_cost.py --cold           # plus one cold run of each tree (root)
@@ -144,25 +144,31 @@ def zipped_module_utils(directory):
     return path
 
 
+_IMPORT_PROBE = """
+import time
+c0, w0 = time.process_time(), time.perf_counter()
+import {p}._io, {p}._token
+c1, w1 = time.process_time(), time.perf_counter()
+import {p}._sweep
+c2, w2 = time.process_time(), time.perf_counter()
+print("%f %f %f %f" % (c1 - c0, w1 - w0, c2 - c1, w2 - w1))
+""".format(p=PREFIX)
+
+
 def import_times(python, payload, runs):
-    """Median microseconds of importing _sweep from the zip: cumulative alone, and its own after _io and _token."""
-    def once(code, module):
-        env = dict(os.environ, PYTHONPATH=payload, PYTHONDONTWRITEBYTECODE="1")
-        err = subprocess.run([python, "-X", "importtime", "-c", code], env=env, check=True,
-                             stderr=subprocess.PIPE, universal_newlines=True).stderr
-        for line in err.splitlines():
-            m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|\s+(\S+)\s*$", line)
-            if m and m.group(3).strip() == module:
-                return int(m.group(1)), int(m.group(2))
-        raise RuntimeError("no import time for %s" % module)
-    alone = [once("import %s._sweep" % PREFIX, PREFIX + "._sweep")[1] for _ in range(runs)]
-    after = [once("import %s._io, %s._token; import %s._sweep" % (PREFIX, PREFIX, PREFIX), PREFIX + "._sweep")[1]
-             for _ in range(runs)]
-    start = time.perf_counter()
+    """Per run: -X importtime of _sweep (cumulative, us) and CPU/wall seconds of _io+_token, then of _sweep."""
+    rows = []
+    env = dict(os.environ, PYTHONPATH=payload, PYTHONDONTWRITEBYTECODE="1")
     for _ in range(runs):
-        subprocess.run([python, "-c", "pass"], check=True)
-    bare = (time.perf_counter() - start) / runs
-    return statistics.median(alone), statistics.median(after), bare
+        done = subprocess.run([python, "-X", "importtime", "-c", _IMPORT_PROBE], env=env, check=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+        importtime = None
+        for line in done.stderr.splitlines():
+            m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|\s+(\S+)\s*$", line)
+            if m and m.group(3) == PREFIX + "._sweep":
+                importtime = int(m.group(2))
+        rows.append([importtime / 1000.0] + [float(x) * 1000 for x in done.stdout.split()])
+    return [(statistics.median(col), min(col)) for col in zip(*rows)]
 
 
 def main(argv=None):
@@ -182,7 +188,8 @@ def main(argv=None):
     print("Machine: %d CPUs, Linux %s, Python %s; load average %s; two secrets searched"
           % (os.cpu_count(), platform.release(), platform.python_version(), " ".join("%.2f" % x for x in os.getloadavg())))
     print()
-    header()
+    if not {"paths", "synthetic"} <= skip:
+        header()
     try:
         if "paths" not in skip:
             sweep_rows("this machine: %s" % ", ".join(_sweep.DEFAULT_PATHS), list(_sweep.DEFAULT_PATHS), args.runs, args.cold, secrets)
@@ -199,14 +206,19 @@ def main(argv=None):
                 shutil.rmtree(root)
         if "import" not in skip:
             work = tempfile.mkdtemp(prefix="tiflux-sweep-zip-")
+            runs = max(args.runs, 15)
             try:
-                alone, after, bare = import_times(sys.executable, zipped_module_utils(work), max(args.runs, 11))
+                figures = import_times(sys.executable, zipped_module_utils(work), runs)
             finally:
                 shutil.rmtree(work)
             print()
-            print("Import of _sweep from a zip (compiled each time, like AnsiballZ), median of %d: %.1f ms with _io and "
-                  "_token it imports; %.1f ms for _sweep alone once token_deploy has imported those (python -c pass: %.0f ms)"
-                  % (max(args.runs, 11), alone / 1000.0, after / 1000.0, bare * 1000))
+            print("Imports from a zip without .pyc (compiled on each run, as AnsiballZ does), %d runs, ms, median (min):" % runs)
+            print()
+            print("| what | -X importtime of _sweep | CPU | wall |")
+            print("|---|---|---|---|")
+            (imp, imp_min), (io_cpu, io_cpu_min), (io_wall, io_wall_min), (cpu, cpu_min), (wall, wall_min) = figures
+            print("| _io + _token (token_deploy imports them already) |  | %.1f (%.1f) | %.1f (%.1f) |" % (io_cpu, io_cpu_min, io_wall, io_wall_min))
+            print("| then _sweep | %.1f (%.1f) | %.1f (%.1f) | %.1f (%.1f) |" % (imp, imp_min, cpu, cpu_min, wall, wall_min))
     finally:
         shutil.rmtree(farm)
     return 0
