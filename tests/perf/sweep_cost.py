@@ -92,7 +92,7 @@ def synthetic_tree(root, config_files, unknown_files):
 def timed(paths, budget, runs, secrets):
     from ansible_collections.tokenops.tiflux.plugins.module_utils import _sweep  # pylint: disable=import-outside-toplevel
     rows = []
-    for _ in range(runs):
+    for _run in range(runs):
         cpu = time.process_time()
         result = _sweep.sweep(paths, secrets, budget_seconds=budget)
         result["cpu"] = time.process_time() - cpu
@@ -159,7 +159,7 @@ def import_times(python, payload, runs):
     """Per run: -X importtime of _sweep (cumulative, us) and CPU/wall seconds of _io+_token, then of _sweep."""
     rows = []
     env = dict(os.environ, PYTHONPATH=payload, PYTHONDONTWRITEBYTECODE="1")
-    for _ in range(runs):
+    for _run in range(runs):
         done = subprocess.run([python, "-X", "importtime", "-c", _IMPORT_PROBE], env=env, check=True,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
         importtime = None
