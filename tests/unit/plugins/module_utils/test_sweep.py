@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 
@@ -383,9 +384,14 @@ def test_paths_never_searched(path, reason):
 
 def test_fifo_and_socket_are_not_opened(tmp_path):
     os.mkfifo(str(tmp_path / "pipe.env"))
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(str(tmp_path / "agent.sock"))
     env = write(tmp_path / "real.env", "T=%s\n" % OLD)
-    result = run([tmp_path])
-    assert hit_paths(result) == [env] and result["skipped"]["special"] == 1
+    try:
+        result = run([tmp_path])
+    finally:
+        listener.close()
+    assert hit_paths(result) == [env] and result["skipped"]["special"] == 2
 
 
 def swap_on_first_read(path, replace):
