@@ -76,12 +76,15 @@ BINARY_CHECK_BYTES = 8192
 NAME_RUN = 12
 
 # Basenames of the files this collection leaves next to a target, of this run or an earlier one. Regular
-# expressions (re.search); keep in step with _io.
+# expressions (re.search); keep in step with _io (and the write transaction's journal).
 OWN_FILE_PATTERNS = (
-    # backups: AnsibleModule.backup_local names them path.PID.YYYY-MM-DD@HH:MM:SS~ (also ansible's own backup: true)
+    # backups of 1.0: AnsibleModule.backup_local names them NAME.PID.YYYY-MM-DD@HH:MM:SS~ (as ansible's backup: true)
     r"\.[0-9]+\.[0-9]{4}-[0-9]{2}-[0-9]{2}@[0-9]{2}:[0-9]{2}:[0-9]{2}~\Z",
-    # temp files of _io.write, left behind when a run is killed: .NAME.RANDOM + TEMP_MARK
+    # backups of the write transaction: NAME.YYYY-MM-DD@HH:MM:SS.<12 hex>~
+    r"\.[0-9]{4}-[0-9]{2}-[0-9]{2}@[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9a-f]{12}~\Z",
+    # temp files, left behind when a run is killed: .NAME.RANDOM + TEMP_MARK; the journal: .NAME.tiflux-journal
     re.escape(TEMP_MARK) + r"\Z",
+    r"\.tiflux-journal\Z",
 )
 
 _OWN = re.compile("|".join("(?:%s)" % p for p in OWN_FILE_PATTERNS))

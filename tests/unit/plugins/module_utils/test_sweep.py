@@ -173,7 +173,11 @@ def test_backups_and_temp_files_of_the_collection_are_skipped(module, tmp_path):
 
 @pytest.mark.parametrize("name, ours", [
     ("config.json.12345.2026-11-29@03:33:07~", True),
+    ("config.json.2026-11-29@03:33:07.0123456789ab~", True),
     (".config.json.k2j4h5.tiflux-tmp", True),
+    (".config.json.tiflux-journal", True),
+    ("config.json.2026-11-29@03:33:07.0123456789AB~", False),
+    ("tiflux-journal", False),
     ("config.json.2026-11-29@03:33:07~", False),
     ("config.json.12345.2026-11-29@03:33:07", False),
     ("config.json.tiflux-tmp.old", False),
