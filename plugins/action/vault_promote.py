@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
+from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.tokenops.tiflux.plugins.plugin_utils._vault import ARGUMENT_SPEC, PromoteError, Promotion
@@ -28,7 +29,9 @@ class ActionModule(ActionBase):
         validation = ArgumentSpecValidator(ARGUMENT_SPEC).validate(dict(self._task.args))
         secret_values = set(validation._no_log_values)  # pylint: disable=protected-access
         if validation.error_messages:
-            msg = "; ".join(" ".join(str(m).split()) for m in validation.error_messages)
+            # ArgumentSpecValidator leaves the "Unsupported parameters" prefix to AnsibleModule: say it here.
+            msg = "; ".join(("unsupported option " if isinstance(error, UnsupportedError) else "") + " ".join(str(error).split())
+                            for error in validation.errors)
             result.update(failed=True, msg=remove_values(msg, secret_values))
             return result
         args = validation.validated_parameters

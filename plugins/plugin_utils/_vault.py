@@ -317,7 +317,7 @@ class Promotion:
         entry = doc.get(self.var)
         previous = doc.get(self.previous)
         staged = doc.get(self.next)
-        current = self._read(entry, plain_allowed, required=True) if entry is not None else None
+        current = self._read(entry, plain_allowed, required=self.state == PROMOTED) if entry is not None else None
         if current is not None:
             self.fingerprint = current.fingerprint
         if self.state == PROMOTED:

@@ -51,7 +51,8 @@ def _swappable(directory_stat):
 def resolve(path):
     """The real path of path, refusing links (and a last file) that someone else controls."""
     given = path
-    todo = [part for part in os.path.abspath(path).split(os.sep) if part]
+    # Not abspath(): it would fold "link/.." before the link is resolved, where the kernel resolves it first.
+    todo = [part for part in os.path.join(os.getcwd(), path).split(os.sep) if part]
     current, links = os.sep, 0
     while todo:
         part = todo.pop(0)
