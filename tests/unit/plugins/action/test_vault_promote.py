@@ -21,7 +21,7 @@ from ansible_collections.tokenops.tiflux.plugins.plugin_utils._vault import ARGU
 
 OLD = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI3In0.old-signature-0123456789abcdef"
 NEW = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI3In0.new-signature-fedcba9876543210"
-SECRETS = [("default", VaultSecret(b"the play's password"))]
+SECRETS = (("default", VaultSecret(b"the play's password")),)
 
 
 def inline(name, value):

@@ -153,7 +153,7 @@ def test_stale_temps_of_a_killed_promotion_are_removed_under_the_lock(vars_file)
 
 
 @pytest.mark.parametrize("make, expected", [
-    (lambda p: os.unlink(p), "does not exist: set path .rotate_vault_file."),
+    (os.unlink, "does not exist: set path .rotate_vault_file."),
     (lambda p: (os.unlink(p), os.mkdir(p)), "is a directory: set path"),
     (lambda p: (os.unlink(p), os.mkfifo(p)), "is not a regular file"),
     (lambda p: (os.unlink(p), os.symlink(os.path.basename(p), p)), "cannot read .*: too many levels of symbolic links"),
