@@ -91,7 +91,7 @@ PROMOTE_ONE = """\
 
 VALUES = """\
 - name: What the vars hold, by fingerprint, as a play sees them
-  hosts: h1
+  hosts: all[0]
   gather_facts: false
   tasks:
     - name: Write name=fingerprint lines
