@@ -26,7 +26,10 @@ import stat
 import tempfile
 import time
 
-from ansible_collections.tokenops.tiflux.plugins.module_utils._io import PRIVATE_MODE, TEMP_MARK, describe_os_error
+# One write path: the constants, the temp-file naming and the directory fsync of the host-side writes.
+from ansible_collections.tokenops.tiflux.plugins.module_utils._io import (
+    PRIVATE_MODE, TEMP_MARK, _fsync_dir, describe_os_error, remove_stale_temps,
+)
 
 # How long a promotion waits for another one of the same file before it gives up.
 LOCK_SECONDS = 120
@@ -127,7 +130,8 @@ class LockedFile:
         except OSError as exc:
             self.__exit__(None, None, None)
             raise VaultFileError("cannot read %s: %s" % (self.path, describe_os_error(exc)))
-        self._remove_stale_temps()
+        # Temp files of a promotion killed (kill -9) before its rename: it held this lock, we hold it now.
+        remove_stale_temps(self.real_path)
         return self
 
     def __exit__(self, *exc_info):
@@ -175,20 +179,6 @@ class LockedFile:
     def _temp_names(self):
         directory, base = os.path.split(self.real_path)
         return directory, "." + base + ".", TEMP_MARK
-
-    def _remove_stale_temps(self):
-        """Temp files of a promotion that was killed (kill -9) before its rename: it held this lock, we hold it now."""
-        directory, prefix, suffix = self._temp_names()
-        try:
-            entries = os.listdir(directory)
-        except OSError:
-            return
-        for name in entries:
-            if name.startswith(prefix) and name.endswith(suffix) and len(name) > len(prefix) + len(suffix):
-                try:
-                    os.unlink(os.path.join(directory, name))
-                except OSError:
-                    pass
 
     def replace(self, data):
         """Write data in place of the file (atomic rename), keeping its owner and mode."""
@@ -244,16 +234,3 @@ class LockedFile:
         if (now.st_dev, now.st_ino, now.st_size, now.st_mtime_ns) != (before.st_dev, before.st_ino, before.st_size, before.st_mtime_ns):
             raise VaultFileError("%s was changed by someone else while the promotion ran: their version is kept; "
                                  "run the promotion again" % self.path)
-
-
-def _fsync_dir(directory):
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -349,17 +349,23 @@ def test_check_mode_says_what_would_change_and_writes_nothing(work):
     assert_no_leak(work, [OLD, NEW, DB], skip=[work.hosts_dir])
 
 
+def lone_file(work, name, shape, tail=""):
+    """A vars file outside the inventory holding OLD as vault_tiflux_token (whole-file or inline), then tail."""
+    path = os.path.join(work.root, name)
+    if shape == "whole":
+        work.vault("encrypt", "--output", path, stdin="vault_tiflux_token: %s\n%s" % (OLD, tail))
+        return path
+    with open(path, "w"):
+        pass
+    work.stage("vault_tiflux_token", OLD, target=path)
+    with open(path, "a") as handle:
+        handle.write(tail)
+    return path
+
+
 @pytest.mark.parametrize("shape", ["inline", "whole"])
 def test_malformed_file_fails_in_one_line_and_stays_byte_identical(work, shape):
-    path = os.path.join(work.root, "broken.yml")
-    if shape == "whole":
-        work.vault("encrypt", "--output", path, stdin="vault_tiflux_token: %s\n  bad: [oops\n" % OLD)
-    else:
-        with open(path, "w") as handle:
-            handle.write("a: 1\n")
-        work.stage("vault_tiflux_token", OLD, target=path)
-        with open(path, "a") as handle:
-            handle.write("oops: [1, 2\n")
+    path = lone_file(work, "broken.yml", shape, tail="oops: [1, 2\n")
     before = open(path, "rb").read()
     rc, out = work.promote_one(path, NEW, OLD, check=False)
     assert rc != 0 and open(path, "rb").read() == before
@@ -370,13 +376,7 @@ def test_malformed_file_fails_in_one_line_and_stays_byte_identical(work, shape):
 
 @pytest.mark.parametrize("shape", ["inline", "whole"])
 def test_wrong_password_fails_and_the_file_stays_byte_identical(work, shape):
-    path = os.path.join(work.root, "secrets.yml")
-    if shape == "whole":
-        work.vault("encrypt", "--output", path, stdin="vault_tiflux_token: %s\n" % OLD)
-    else:
-        with open(path, "w"):
-            pass
-        work.stage("vault_tiflux_token", OLD, target=path)
+    path = lone_file(work, "secrets.yml", shape)
     before = open(path, "rb").read()
     wrong = work.file("wrong-pass", "not the password\n")
     rc, out = work.promote_one(path, NEW, OLD, check=False, password=wrong)
