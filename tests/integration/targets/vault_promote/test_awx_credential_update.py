@@ -67,9 +67,9 @@ def job(tmp_path):
             json.dump(dict(jt["extra_vars"], **injected), handle)
         if os.path.exists(env["FAKE_AWX_RECORD"]):
             os.unlink(env["FAKE_AWX_RECORD"])
-        proc = subprocess.run([F.ANSIBLE_PLAYBOOK, "-i", "localhost,", os.path.join(AWX, "project", jt["playbook"]),
-                               "-e", "@" + variables, "-e", "ansible_python_interpreter=" + sys.executable, "-v"], env=env, cwd=root, text=True, capture_output=True, timeout=600,
-                              check=False)
+        argv = [F.ANSIBLE_PLAYBOOK, "-i", "localhost,", os.path.join(AWX, "project", jt["playbook"]), "-e", "@" + variables,
+                "-e", "ansible_python_interpreter=" + sys.executable, "-v"]
+        proc = subprocess.run(argv, env=env, cwd=root, text=True, capture_output=True, timeout=600, check=False)
         out = proc.stdout + proc.stderr
         for token in (OLD, NEW):
             for needle in leak_scan.needles(token):
