@@ -319,7 +319,12 @@ class Transaction:
         directories = {}
         for change in self.files:
             directory = os.path.dirname(change.real_path)
-            st = os.stat(directory)
+            try:
+                st = os.stat(directory)
+            except OSError as exc:
+                if exc.errno == errno.ENOENT:
+                    continue  # state=absent on a file whose directory is gone: nothing to write there
+                raise _io.FileError("cannot lock the directory of %s: %s" % (change.path, _io.describe_os_error(exc)))
             directories[(st.st_dev, st.st_ino)] = (directory, change.path)
         for key in sorted(directories):  # one global order: two runs never wait on each other crosswise
             directory, path = directories[key]

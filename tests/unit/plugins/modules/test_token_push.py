@@ -478,3 +478,8 @@ def test_a_token_that_is_not_a_short_string_is_refused(run_module, tmp_path, tok
 
 def names_in(directory):
     return sorted(os.listdir(str(directory)))
+
+
+def test_absent_on_a_missing_directory_has_nothing_to_do(run_module, tmp_path):
+    result, _out = push(run_module, tmp_path / "gone" / "tiflux.env", token=None, state="absent")
+    assert result["changed"] is False and "failed" not in result and not (tmp_path / "gone").exists()
