@@ -223,3 +223,63 @@ def test_find_all_lists_every_value_at_the_key_in_file_order(fmt, key, text, raw
 def test_find_all_hides_containers_that_may_hold_the_key(fmt, text, raws):
     found = F.get_editor(fmt).find_all(text, "a.t")
     assert [text[located.start:located.end] for located in found] == raws
+
+
+# ---------------------------------------------------------------------------
+# any file encoding for env, ini and raw; UTF-8 for json and yaml
+# ---------------------------------------------------------------------------
+
+ANY_ENCODING = [
+    # Tiflux's own client ships a Latin-1 .env.example
+    ("env", "TIFLUX_API_KEY", "latin-1", "# Configuração do cliente\n# TIFLUX_API_KEY é obrigatório\nTIFLUX_API_KEY=%s\n"),
+    ("env", "TIFLUX_API_KEY", "cp1252", "# “Preço”: 10 €\r\nTIFLUX_API_KEY = '%s'\r\nDESCRIÇÃO=ação\r\n"),
+    ("ini", "tiflux.token", "latin-1", "[tiflux]\n; obrigatório\nusuário = joão\ntoken = %s\n"),
+    ("ini", "token", "cp1252", "; “quoted” — dash\ntoken: %s\n[outra seção]\nx = €\n"),
+    ("raw", None, "latin-1", "  %s\n"),
+]
+
+
+@pytest.mark.parametrize("fmt, key, encoding, template", ANY_ENCODING)
+def test_files_in_any_encoding_change_only_the_token_bytes(fmt, key, encoding, template):
+    data = (template % OLD).encode(encoding)
+    if fmt != "raw":
+        with pytest.raises(UnicodeDecodeError):
+            data.decode("utf-8")
+    editor = F.get_editor(fmt)
+    text = F.decode(data, fmt)
+    assert editor.read(text, key) == OLD
+    assert F.encode(text) == data
+    assert F.encode(editor.set(text, key, TOKEN)) == data.replace(OLD.encode(), TOKEN.encode())
+    if fmt != "raw":
+        assert F.encode(editor.remove(text, key)).count(OLD.encode()) == 0
+
+
+def test_bytes_of_no_encoding_and_a_bom_stay_as_they_are():
+    data = b"\xef\xbb\xbf# \xff\xfe\x80\x81\xc3 n\xe3o \xed\xa0\x80 UTF-8\nA=\x9d\x8f\nTIFLUX_TOKEN=" + OLD.encode() + b"\n"
+    text = F.decode(data, "env")
+    assert text.startswith("\ufeff# ") and env.read(text, "A") == "\udc9d\udc8f"
+    assert F.encode(env.set(text, "TIFLUX_TOKEN", TOKEN)) == data.replace(OLD.encode(), TOKEN.encode())
+    assert F.encode(env.set(text, "NEW_TOKEN", TOKEN)) == data + b"NEW_TOKEN=" + TOKEN.encode() + b"\n"
+
+
+@pytest.mark.parametrize("fmt", ["json", "yaml", None])
+def test_json_and_yaml_files_must_be_utf8(fmt):
+    expect(F.MalformedConfig, "the file is not valid UTF-8 (first bad byte at offset 16); convert it to UTF-8",
+           F.decode, '{"a": "Configuração"}'.encode("latin-1"), fmt)
+
+
+def test_nothing_but_ascii_is_written_into_a_file_that_is_not_utf8():
+    text = F.decode("[tiflux]\n; obrigatório\ntoken = x\n".encode("latin-1"), "ini")
+    message = ("the file is not UTF-8 (Latin-1 or another encoding), and the token or key to write is not ASCII; "
+               "write ASCII only, or convert the file to UTF-8")
+    expect(F.UnsafeEdit, message, ini.set, text, "tiflux.token", "t\u00f6ken")
+    expect(F.UnsafeEdit, message, ini.set, text, ["configuração", "token"], TOKEN)
+    expect(F.UnsafeEdit, message, raw.set, F.decode(b"old\xe9\n", "raw"), None, "t\u00f6ken")
+    assert ini.set("[tiflux]\n; obrigatório\ntoken = x\n", "tiflux.token", "t\u00f6ken")  # a UTF-8 file takes it
+
+
+def test_printable_shows_each_byte_of_a_file_that_is_not_utf8_as_latin1():
+    data = "# Configuração\nA=é\n".encode("latin-1")
+    assert F.printable(F.decode(data, "env")) == "# Configuração\nA=é\n"
+    assert F.printable("# Configuração ✓\n") == "# Configuração ✓\n"  # a UTF-8 file's text is shown as it is
+    F.printable(F.decode(b"\x80\xff", "raw")).encode("utf-8")  # no lone surrogate left: JSON and AWX take it
