@@ -147,3 +147,20 @@ def test_env_agrees_with_python_dotenv():
     new = env.set(ENV_FILE, "TIFLUX_TOKEN", TOKEN)
     after = dotenv.dotenv_values(stream=io.StringIO(new), interpolate=False)
     assert after == dict(values, TIFLUX_TOKEN=TOKEN)
+
+
+@pytest.mark.parametrize("text, line", [
+    ("[tiflux]\ntoken = %s\n" % OLD, 1),
+    ("# GLPI agent\n\n  [tiflux] \r\nTIFLUX_TOKEN=%s\r\n" % OLD, 3),
+    ("[s]x\nTIFLUX_TOKEN=%s\n" % OLD, 1),
+])
+def test_env_refuses_a_file_that_starts_like_an_ini_file(text, line):
+    message = "line %d is an INI section header, not KEY=value: the file is an ini file; use format: ini" % line
+    for call in (env.find, env.find_all, env.remove):
+        expect(F.MalformedConfig, message, call, text, "TIFLUX_TOKEN")
+    expect(F.MalformedConfig, message, env.set, text, "TIFLUX_TOKEN", TOKEN)
+
+
+def test_env_reads_a_bracketed_line_after_the_first_as_before():
+    text = "A=1\n[x]\nTIFLUX_TOKEN=%s\n" % OLD  # a bare declaration, as shells and python-dotenv take it
+    assert env.read(text, "TIFLUX_TOKEN") == OLD
