@@ -5,6 +5,11 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+
 import pytest
 import yaml
 
@@ -276,3 +281,52 @@ def test_yaml_check_value():
                          "safely in yaml format; normalise the token first", yml.check_value, "a\u2028b")
     expect(F.UnsafeEdit, "the token contains unassigned or non-printable characters, which YAML cannot "
                          "hold; it cannot be written safely", yml.check_value, "a\uffffb")
+
+
+# ---------------------------------------------------------------------------
+# a host without PyYAML
+# ---------------------------------------------------------------------------
+
+WITHOUT_PYYAML = (
+    "import sys\n"
+    "sys.modules['yaml'] = None  # 'import yaml' raises ImportError, as on a host without PyYAML\n"
+)
+
+
+def run_without_pyyaml(code):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    return subprocess.run([sys.executable, "-c", WITHOUT_PYYAML + code], capture_output=True, text=True, env=env, check=False)
+
+
+def test_without_pyyaml_only_the_yaml_editor_fails_and_says_what_to_install():
+    out = run_without_pyyaml(
+        "from ansible_collections.tokenops.tiflux.plugins.module_utils import _formats as F\n"
+        "for fmt, key, text in (('env', 'A', 'A=1'), ('ini', 's.a', '[s]'), ('json', 'a', '{}'), ('raw', None, '')):\n"
+        "    assert F.get_editor(fmt).read(F.get_editor(fmt).set(text, key, 'tok'), key) == 'tok'\n"
+        "try:\n"
+        "    F.get_editor('yaml').set('a: 1\\n', 'a', 'tok')\n"
+        "except F.ConfigError as exc:\n"
+        "    print(exc)\n")
+    assert out.returncode == 0, out.stderr
+    message = out.stdout.strip()
+    assert message.startswith("Failed to import the required Python library (PyYAML) on ")
+    assert "This is required for format yaml (install the python3-yaml package, or PyYAML with pip, on that host)." in message
+    assert "\n" not in message
+
+
+def test_token_push_on_a_host_without_pyyaml_says_so_and_leaves_the_file(tmp_path):
+    path = tmp_path / "app.yml"
+    path.write_text("tiflux:\n  token: %s\n" % OLD)
+    args = dict(ANSIBLE_MODULE_ARGS=dict(path=str(path), format="yaml", key="tiflux.token", token=TOKEN, _ansible_remote_tmp=str(tmp_path)))
+    out = run_without_pyyaml(
+        "from ansible.module_utils import basic\n"
+        "basic._ANSIBLE_ARGS = %r\n"
+        "basic._ANSIBLE_PROFILE = 'legacy'\n"
+        "from ansible_collections.tokenops.tiflux.plugins.modules.token_push import main\n"
+        "main()\n" % json.dumps(args).encode())
+    result = json.loads(out.stdout)
+    assert out.returncode == 1 and result["failed"] is True and not result.get("changed")
+    assert result["msg"].startswith("%s: Failed to import the required Python library (PyYAML) on " % path)
+    assert "install the python3-yaml package, or PyYAML with pip, on that host" in result["msg"]
+    assert path.read_text() == "tiflux:\n  token: %s\n" % OLD
+    assert OLD not in out.stdout and TOKEN not in out.stdout
