@@ -52,8 +52,11 @@ _SYNTAX = (
 
 if yaml is not None:
     class _Loader(yaml.SafeLoader):  # pylint: disable=too-many-ancestors
-        """PyYAML's composer that marks each node with `props` (an anchor or a tag is written on it), returns an
-        alias as a node of its own, and keeps in `last` the node composed last with the keys above it."""
+        """PyYAML's composer that marks each node with its `kind` (see _kind), `line`, `column` (a block mapping's:
+        that of its keys), `props` (an anchor or a tag is written on it), `leaf` (the node a block collection ends
+        with), and for a scalar the `span` of its value (inside the quotes) and `type` (what a plain scalar that is
+        no string reads as); returns an alias as a node of its own; keeps in `last` the node composed last with
+        the keys above it."""
 
         def __init__(self, text):
             super().__init__(text)
@@ -67,6 +70,12 @@ if yaml is not None:
                 raise yaml.composer.ComposerError(None, None, "found undefined alias", event.start_mark)
             node = yaml.Node(None, None, self.get_event().start_mark, event.end_mark) if alias else super().compose_node(parent, index)
             node.props = not alias and (event.tag is not None or event.anchor is not None)
+            node.kind, node.line = _kind(node), node.start_mark.line + 1
+            node.column = node.value[0][0].start_mark.column if node.kind == "map" else node.start_mark.column
+            quoted = getattr(node, "style", None) in ("'", '"')
+            node.span = (node.start_mark.index + quoted, node.end_mark.index - quoted)
+            node.type = _TYPES.get(node.tag.rsplit(":", 1)[-1]) if node.kind in ("scalar", "null") and node.style is None else None
+            node.leaf = (node.value[-1][1] if node.kind == "map" else node.value[-1]).leaf if node.kind in ("map", "seq") else node
             self.last = (tuple(self.trail), node)
             self.trail.pop()
             return node
@@ -81,36 +90,9 @@ def _kind(node):
     return "block" if node.style in ("|", ">") else "null" if node.style is None and node.value == "" else "scalar"
 
 
-def _plain_type(node):
-    """What a plain scalar is read as when it is not a string (None for a string or a quoted scalar)."""
-    return None if node.style is not None else _TYPES.get(node.tag.rsplit(":", 1)[-1])
-
-
-def _line(node):
-    return node.start_mark.line + 1
-
-
-def _column(mapping):
-    return mapping.value[0][0].start_mark.column
-
-
-def _span(scalar):
-    """The characters of a scalar's value: inside its quotes, if any."""
-    start, end = scalar.start_mark.index, scalar.end_mark.index
-    return (start + 1, end - 1) if scalar.style in ("'", '"') else (start, end)
-
-
-def _last_leaf(node):
-    """The node a block collection ends with."""
-    while isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and not node.flow_style:
-        node = node.value[-1][1] if isinstance(node, yaml.MappingNode) else node.value[-1]
-    return node
-
-
 def _last_line(text, node):
     """Index of the line that holds the node's last character (a block scalar ends with its last line break)."""
-    leaf = _last_leaf(node)
-    return text.count("\n", 0, max(leaf.end_mark.index - 1, leaf.start_mark.index))
+    return text.count("\n", 0, max(node.leaf.end_mark.index - 1, node.leaf.start_mark.index))
 
 
 def _scalar(value):
@@ -128,11 +110,11 @@ def _syntax_error(exc, text, last, path):
     context, problem, mark = exc.context or "", exc.problem or "", exc.problem_mark or exc.context_mark
     keys, node = last
     names = tuple(key.value for key in keys[1:] if isinstance(key, yaml.ScalarNode))
-    if (problem.startswith("mapping values") and names == path and len(names) == len(keys) - 1 and _kind(node) == "scalar"
+    if (problem.startswith("mapping values") and names == path and len(names) == len(keys) - 1 and node.kind == "scalar"
             and node.style is None and node.start_mark.line < node.end_mark.line == mark.line):
         # the target's plain value goes on to a line that reads as "key: value"
         return UnsafeEdit("key %s on line %d holds a multi-line scalar or a value not on the key's line; edit it by hand"
-                          % (_show(path), _line(keys[-1])))
+                          % (_show(path), keys[-1].line))
     which, message = next(((which, message) for words, which, message in _SYNTAX if re.search(words, context + " | " + problem)),
                           ("problem", _QUOTED.sub("", problem or context) + _FIX))
     mark = (exc.context_mark if which == "context" else exc.problem_mark) or mark
@@ -165,12 +147,12 @@ def _parse(text, path):
         error = MalformedConfig("the YAML document is nested too deeply to be edited safely")
     if error is not None:  # raised here, not in the except block: PyYAML's error holds the whole text
         raise error if isinstance(error, ConfigError) else _syntax_error(error, text, loader.last if loader else ((), None), path)
-    if root is not None and _kind(root) == "null" and not root.props:
+    if root is not None and root.kind == "null" and not root.props:
         root = None  # "---" and comments only
-    if root is not None and _kind(root) != "map":
-        raise UnsafeEdit("line %d: the top level of the YAML document is not a mapping; no key can be set in it" % _line(root))
+    if root is not None and root.kind != "map":
+        raise UnsafeEdit("line %d: the top level of the YAML document is not a mapping; no key can be set in it" % root.line)
     if root is not None and root.props:
-        raise UnsafeEdit("line %d: the top-level mapping has an anchor or tag; edit the file by hand" % _line(root))
+        raise UnsafeEdit("line %d: the top-level mapping has an anchor or tag; edit the file by hand" % root.line)
     return lines, root
 
 
@@ -182,40 +164,40 @@ def _resolve(text, root, path):
         if mapping is None:  # an empty document
             return "missing", 0, None, None, None
         for key, _value in mapping.value:  # plain one-line keys followed by ':' only
-            kind, after = _kind(key), _BLANKS.match(text, key.end_mark.index).end()
+            kind, after = key.kind, _BLANKS.match(text, key.end_mark.index).end()
             if kind in ("alias", "flow"):
-                raise UnsafeEdit("line %d: %s used as a mapping key is not supported; edit the file by hand" % (_line(key), _KIND_TEXT[kind]))
+                raise UnsafeEdit("line %d: %s used as a mapping key is not supported; edit the file by hand" % (key.line, _KIND_TEXT[kind]))
             if key.props:
-                raise UnsafeEdit("line %d: anchors or tags on mapping keys are not supported; edit the file by hand" % _line(key))
+                raise UnsafeEdit("line %d: anchors or tags on mapping keys are not supported; edit the file by hand" % key.line)
             if kind not in ("scalar", "null") or text[after:after + 1] != ":":
-                raise UnsafeEdit("line %d: complex mapping keys ('? ') are not supported; edit the file by hand" % _line(key))
+                raise UnsafeEdit("line %d: complex mapping keys ('? ') are not supported; edit the file by hand" % key.line)
         hits = [(key, value) for key, value in mapping.value if key.value == part]
         merges = [key for key, _value in mapping.value if key.tag == _MERGE]
         if not hits and merges:
             raise UnsafeEdit("line %d: the mapping that should hold %s uses a merge key (<<), so the value may come "
-                             "from elsewhere; edit the file by hand" % (_line(merges[-1]), _show(path)))
+                             "from elsewhere; edit the file by hand" % (merges[-1].line, _show(path)))
         if not hits:
             return "missing", depth, mapping, None, None
         key, value = hits[-1]
-        shown, kind = _show(path[:depth + 1]), _kind(value)
+        shown, kind = _show(path[:depth + 1]), value.kind
         if depth == len(path) - 1:
             return "found", depth, mapping, key, value
         if value.props:
-            raise UnsafeEdit("%s on line %d has an anchor or tag; edit the file by hand" % (shown, _line(key)))
+            raise UnsafeEdit("%s on line %d has an anchor or tag; edit the file by hand" % (shown, key.line))
         if kind == "null":
             return "under", depth + 1, mapping, key, value
         if kind == "seq":
-            raise UnsafeEdit("%s on line %d is a sequence; keys inside sequences are not supported" % (shown, _line(key)))
+            raise UnsafeEdit("%s on line %d is a sequence; keys inside sequences are not supported" % (shown, key.line))
         if kind != "map":
             raise UnsafeEdit("%s on line %d is %s, not a mapping, so %s cannot be reached through it"
-                             % (shown, _line(key), _KIND_TEXT.get(kind, "a scalar"), _show(path)))
+                             % (shown, key.line, _KIND_TEXT.get(kind, "a scalar"), _show(path)))
         mapping = value
     raise AssertionError("unreachable")
 
 
 def _target(path, key, value, for_set=False):
     """Refuse a value that is not a one-line string; for set, say 'empty' or 'null' for a placeholder."""
-    shown, line, kind = _show(path), _line(key), _kind(value)
+    shown, line, kind = _show(path), key.line, value.kind
     if value.props:
         raise UnsafeEdit("key %s on line %d has an anchor or tag; edit it by hand" % (shown, line))
     if kind not in ("scalar", "null"):
@@ -223,7 +205,7 @@ def _target(path, key, value, for_set=False):
     if value.start_mark.line != key.start_mark.line or value.end_mark.line != value.start_mark.line:
         raise UnsafeEdit("key %s on line %d holds a multi-line scalar or a value not on the key's line; edit it by hand"
                          % (shown, line))
-    typ = _plain_type(value)
+    typ = value.type
     placeholder = "empty" if kind == "null" else typ if typ == "null" else None
     if placeholder and not for_set:
         raise KeyNotFound("key %s on line %d %s; no token is set there" % (shown, line, "is null" if typ == placeholder else "has no value"))
@@ -244,7 +226,7 @@ class YamlEditor(Editor):
         if state != "found":
             raise KeyNotFound("key %s not found" % _show(path))
         _target(path, key, value)
-        return Located(value.value, *_span(value), line=_line(key))
+        return Located(value.value, *value.span, line=key.line)
 
     def find_all(self, text, path):
         _check_text(text)
@@ -254,11 +236,11 @@ class YamlEditor(Editor):
 
         def whole(key, node):  # the node as written, to the end of its last line
             end = lines[_last_line(text, node)].end
-            return Located(text[node.start_mark.index:end], node.start_mark.index, end, _line(key))
+            return Located(text[node.start_mark.index:end], node.start_mark.index, end, key.line)
 
         def walk(mapping, depth):
             for key, node in mapping.value:
-                kind, name = _kind(node), key.value if isinstance(key, yaml.ScalarNode) else None
+                kind, name = node.kind, key.value if isinstance(key, yaml.ScalarNode) else None
                 if name == "<<" and kind in ("map", "flow"):
                     found.append(whole(key, node))  # an inline merge may supply the key
                 elif name != path[depth] or kind in ("null", "alias"):
@@ -270,8 +252,8 @@ class YamlEditor(Editor):
                         found.append(whole(key, node))  # {token: ...} or a list may hold it too
                 elif kind != "scalar" or node.props or node.start_mark.line != node.end_mark.line:
                     found.append(whole(key, node))  # multi-line, block, flow, sequence or mapping: hidden as written
-                elif _plain_type(node) is None:  # null, a boolean or a number is not a token: shown as it is
-                    found.append(Located(node.value, *_span(node), line=_line(key)))
+                elif node.type is None:  # null, a boolean or a number is not a token: shown as it is
+                    found.append(Located(node.value, *node.span, line=key.line))
 
         if root is not None:
             walk(root, 0)
@@ -284,23 +266,20 @@ class YamlEditor(Editor):
         lines, root = _parse(text, path)
         state, depth, mapping, key, node = _resolve(text, root, path)
         if state == "found":
-            if _target(path, key, node, for_set=True) == "empty":
-                return text[:node.start_mark.index] + " " + _scalar(value) + text[node.start_mark.index:]  # after the ':'
+            empty = _target(path, key, node, for_set=True) == "empty"  # then the value goes right after the ':'
             raw = {"'": value.replace("'", "''"), '"': json.dumps(value, ensure_ascii=False)[1:-1]}.get(node.style) or _scalar(value)
-            start, end = _span(node)
-            return text[:start] + raw + text[end:]
+            return text[:node.span[0]] + " " * empty + raw + text[node.span[1]:]
         # the indentation step: that of the first nested mapping, else 2
-        unit = next((_column(child) - _column(root) for _key, child in (root.value if root else ())
-                     if _kind(child) == "map" and _column(child) > _column(root)), 2)
+        unit = next((child.column - root.column for _key, child in (root.value if root else ())
+                     if child.kind == "map" and child.column > root.column), 2)
         if state == "under":
-            indent, after = _column(mapping) + unit, key.start_mark.line
+            indent, after = mapping.column + unit, key.start_mark.line
         elif mapping is None:
             end_marker = next((i for i, ln in enumerate(lines) if _DOC_END.match(ln.text)), None)
             indent, after = 0, len(lines) - 1 if end_marker is None else end_marker - 1
         else:
-            indent, after = _column(mapping), _last_line(text, mapping)
-            leaf = _last_leaf(mapping)
-            if _kind(leaf) == "block" and leaf.end_mark.index == len(text) and not text.endswith("\n"):
+            indent, after = mapping.column, _last_line(text, mapping)
+            if mapping.leaf.kind == "block" and mapping.leaf.end_mark.index == len(text) and not text.endswith("\n"):
                 # a line after a block scalar that ends the file without a line break would add one to its value
                 after = mapping.value[-1][0].start_mark.line - 1
         new = [" " * (indent + k * unit) + _scalar(part) + ":" for k, part in enumerate(path[depth:])]
@@ -321,8 +300,8 @@ class YamlEditor(Editor):
             checked = True
             first, last = key.start_mark.line, max(key.start_mark.line, _last_line(text, value))
             i = next(i for i, (k, _v) in enumerate(mapping.value) if k is key)
-            above = _last_leaf(mapping.value[i - 1][1]) if i else None
-            if above is not None and _kind(above) == "block" and _last_line(text, above) == first - 1:
+            above = mapping.value[i - 1][1].leaf if i else None
+            if above is not None and above.kind == "block" and _last_line(text, above) == first - 1:
                 # the lines after the removed ones must not slide into the block scalar above them
                 keep = "+" in _BLOCK_HEADER.search(text, above.start_mark.index).group(1)
                 for ln in lines[last + 1:]:
