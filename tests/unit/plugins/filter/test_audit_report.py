@@ -28,6 +28,7 @@ def render(name, report):
     templar = Templar(loader=DataLoader(), variables=dict(audit_report=report))
     return templar.template(trust_as_template(source), escape_backslashes=False)
 
+
 CUR, OLD, UNK, SPARE = ("sha256:%016x" % n for n in (1, 2, 3, 4))
 KNOWN = {"zabbix-2026-03": CUR, "old": OLD, "spare": SPARE}
 
@@ -237,8 +238,8 @@ NASTY = "<img src=x onerror=alert(1)> *bold* _it_ [link](javascript:x) `code` | 
 
 def test_markdown_escapes_every_value_it_quotes():
     hv = fleet()
-    hv["h01"]["audit_unknown_run"] = {"results": [dict(info("valid", UNK), user=dict(id=7, name=NASTY, email="e@x"),
-                                                        item=dict(fingerprint=UNK))]}
+    check = dict(info("valid", UNK), user=dict(id=7, name=NASTY, email="e@x"), item=dict(fingerprint=UNK))
+    hv["h01"]["audit_unknown_run"] = {"results": [check]}
     hv["h02"]["audit_result"]["targets"][1]["path"] = "/etc/<b>`x`|y.env"
     markdown = render("audit.md.j2", audit_report(hv, HOSTS, known=KNOWN, checks={}))
     assert "<img" not in markdown and "<b>" not in markdown
@@ -249,8 +250,8 @@ def test_markdown_escapes_every_value_it_quotes():
 
 def test_html_escapes_every_value_it_quotes():
     hv = fleet()
-    hv["h01"]["audit_unknown_run"] = {"results": [dict(info("valid", UNK), user=dict(id=7, name=NASTY, email="e@x"),
-                                                        item=dict(fingerprint=UNK))]}
+    check = dict(info("valid", UNK), user=dict(id=7, name=NASTY, email="e@x"), item=dict(fingerprint=UNK))
+    hv["h01"]["audit_unknown_run"] = {"results": [check]}
     html = render("audit.html.j2", audit_report(hv, HOSTS, known=KNOWN, checks={}))
     parser = _Tables()
     parser.feed(html)

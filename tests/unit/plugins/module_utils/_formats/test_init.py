@@ -16,6 +16,7 @@ from ansible_collections.tokenops.tiflux.plugins.module_utils import _formats as
 from ansible_collections.tokenops.tiflux.plugins.module_utils._formats import _env, _ini, _json, _raw, _yaml
 from ansible_collections.tokenops.tiflux.tests.unit.plugins.module_utils._formats.helpers import OLD, TOKEN, env, expect, ini, jsn, raw, yml
 
+
 def test_public_surface():
     assert F.FORMATS == ("env", "ini", "json", "yaml", "raw")
     for name, cls in (("env", _env.EnvEditor), ("ini", _ini.IniEditor), ("json", _json.JsonEditor),
@@ -232,9 +233,9 @@ def test_find_all_hides_containers_that_may_hold_the_key(fmt, text, raws):
 ANY_ENCODING = [
     # Tiflux's own client ships a Latin-1 .env.example
     ("env", "TIFLUX_API_KEY", "latin-1", "# Configuração do cliente\n# TIFLUX_API_KEY é obrigatório\nTIFLUX_API_KEY=%s\n"),
-    ("env", "TIFLUX_API_KEY", "cp1252", "# “Preço”: 10 €\r\nTIFLUX_API_KEY = '%s'\r\nDESCRIÇÃO=ação\r\n"),
+    ("env", "TIFLUX_API_KEY", "cp1252", "# \u201cPreço\u201d: 10 €\r\nTIFLUX_API_KEY = '%s'\r\nDESCRIÇÃO=ação\r\n"),
     ("ini", "tiflux.token", "latin-1", "[tiflux]\n; obrigatório\nusuário = joão\ntoken = %s\n"),
-    ("ini", "token", "cp1252", "; “quoted” — dash\ntoken: %s\n[outra seção]\nx = €\n"),
+    ("ini", "token", "cp1252", "; \u201cquoted\u201d \u2014 dash\ntoken: %s\n[outra seção]\nx = €\n"),
     ("raw", None, "latin-1", "  %s\n"),
 ]
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from ansible_collections.tokenops.tiflux.plugins.module_utils import _formats as F
 from ansible_collections.tokenops.tiflux.tests.unit.plugins.module_utils._formats.helpers import OLD, TOKEN, check_edit, expect, raw
 
+
 def test_raw():
     for text in (OLD, OLD + "\n", "  %s \r\n\n" % OLD, "\n" + OLD):
         loc = raw.find(text, ())

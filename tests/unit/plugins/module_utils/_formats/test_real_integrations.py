@@ -182,8 +182,8 @@ def config(tmp_path, filename, content):
 
 
 @pytest.mark.parametrize("name, filename, fmt, key, content, reader, where", INTEGRATIONS, ids=IDS)
-def test_the_editor_changes_only_the_token_and_the_integration_reads_the_new_one(tmp_path, name, filename, fmt, key,
-                                                                                   content, reader, where):
+def test_the_editor_changes_only_the_token_and_the_integration_reads_the_new_one(
+        tmp_path, name, filename, fmt, key, content, reader, where):
     path = config(tmp_path, filename, content)
     before = path.read_bytes()
     assert dig(reader(str(path)), where) == OLD
@@ -209,8 +209,8 @@ def run_token_push(capsys, monkeypatch, tmp_path):
 
 
 @pytest.mark.parametrize("name, filename, fmt, key, content, reader, where", INTEGRATIONS, ids=IDS)
-def test_token_push_changes_only_the_token_and_the_integration_reads_the_new_one(tmp_path, run_token_push, name, filename,
-                                                                                   fmt, key, content, reader, where):
+def test_token_push_changes_only_the_token_and_the_integration_reads_the_new_one(
+        tmp_path, run_token_push, name, filename, fmt, key, content, reader, where):
     path = config(tmp_path, filename, content)
     before = path.read_bytes()
     result, out = run_token_push(path=str(path), format=fmt, key=key, token=NEW)
