@@ -3,6 +3,29 @@
 
 from __future__ import annotations
 
+from ansible_collections.tokenops.tiflux.plugins.plugin_utils._vars import REMOVED_IN, old_variable, options, variable
+
+# Options that the lookup also takes from the controller's environment.
+ENVIRONMENT = dict(api_url="TIFLUX_API_URL", validate_certs="TIFLUX_VALIDATE_CERTS", ca_path="TIFLUX_CA_PATH",
+                   allow_http="TIFLUX_ALLOW_HTTP")
+
+
+def _plugins_fragment():
+    lines = ["options:"]
+    for option in options():
+        lines.append("  %s:" % option)
+        if option in ENVIRONMENT:
+            lines += ["    env:", "      - name: %s" % ENVIRONMENT[option]]
+        lines += ["    vars:",
+                  "      - name: %s" % variable(option),
+                  "      - name: %s" % old_variable(option),
+                  "        deprecated:",
+                  "          why: collection 1.0 name; one vocabulary for the lookup, the modules and the roles",
+                  "          version: %s" % REMOVED_IN,
+                  "          collection_name: tokenops.tiflux",
+                  "          alternatives: %s" % variable(option)]
+    return "\n".join(lines) + "\n"
+
 
 class ModuleDocFragment:
     # Shared Tiflux API connection options. The option engine is
@@ -28,9 +51,10 @@ options:
     description:
       - PEM file of the CA that signs the certificate of O(api_url) (a corporate TLS proxy, a test server).
       - For modules, the E(TIFLUX_CA_PATH) environment variable of the target host is used when the option is not set.
-      - Set on a task (or in C(module_defaults)) it is a path on the target host. Set through the C(ansible_tiflux_ca_path)
-        variable it is a file on the controller (an AWX credential's CA file, for example), copied next to the module
-        on each host.
+      - Set on a task (or in C(module_defaults)) it is a path on the target host. Set through the C(tiflux_ca_path)
+        variable it is a file on the controller (an AWX credential's CA file, for example); its certificates, and
+        nothing else of the file, are copied next to the module on each host; a file there that is not PEM
+        certificates fails the task. A C(tiflux_ca_path) that is no file on the controller is a path on the host.
     type: path
   timeout:
     description:
@@ -70,47 +94,16 @@ options:
       - Unset means no pacing (a 429 is still waited out, see O(retries)).
     type: int
 notes:
+  - Every option can be set for a play, a group or a host as the variable C(tiflux_<option>) (C(tiflux_api_url),
+    C(tiflux_ca_path), C(tiflux_validate_certs), C(tiflux_allow_http), C(tiflux_timeout), ...), read by the lookup
+    and by every module of the collection; a task option, C(module_defaults) of C(group/tokenops.tiflux.tiflux) or a
+    lookup keyword wins over it. The collection 1.0 names C(ansible_tiflux_<option>) still work and are deprecated.
   - "The token is sent only as C(Authorization: Bearer) to O(api_url); redirects are not followed, so it is never sent elsewhere."
   - Every output names tokens only by fingerprint, C(sha256:) followed by the first 16 hex digits of the SHA-256 of the token.
 """
 
-    # Extra sources for non-module plugins (lookups, action plugins) that read controller
-    # variables. AWX reserves ANSIBLE_* environment names, hence TIFLUX_* and ansible_tiflux_*.
-    PLUGINS = r"""
-options:
-  api_url:
-    env:
-      - name: TIFLUX_API_URL
-    vars:
-      - name: ansible_tiflux_api_url
-  validate_certs:
-    env:
-      - name: TIFLUX_VALIDATE_CERTS
-    vars:
-      - name: ansible_tiflux_validate_certs
-  ca_path:
-    env:
-      - name: TIFLUX_CA_PATH
-    vars:
-      - name: ansible_tiflux_ca_path
-  timeout:
-    vars:
-      - name: ansible_tiflux_timeout
-  retries:
-    vars:
-      - name: ansible_tiflux_retries
-  max_retry_wait:
-    vars:
-      - name: ansible_tiflux_max_retry_wait
-  probes:
-    vars:
-      - name: ansible_tiflux_probes
-  allow_http:
-    env:
-      - name: TIFLUX_ALLOW_HTTP
-    vars:
-      - name: ansible_tiflux_allow_http
-  api_calls_per_minute:
-    vars:
-      - name: ansible_tiflux_api_calls_per_minute
-"""
+    # Extra sources for non-module plugins (lookups) that read controller variables, written out
+    # from the option list itself (plugin_utils/_vars.py resolves them), so a new connection option
+    # gets its tiflux_* variable documented without an edit here. AWX reserves ANSIBLE_* environment
+    # names, hence TIFLUX_*.
+    PLUGINS = _plugins_fragment()
