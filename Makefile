@@ -139,7 +139,7 @@ requirements-freeze: .venv .venv-2.21 ## rewrite requirements/constraints-*.txt 
 
 clean: ## remove venvs, test output, builds and caches (stops a simulator started by make sim)
 	scripts/sim.sh stop >/dev/null
-	rm -rf $(VENV) $(VENV_221) $(VENV_GALAXY) tests/output build .ansible .cache .hypothesis .pytest_cache
+	rm -rf $(VENV) $(VENV_221) $(VENV_GALAXY) tests/output build .sim .ansible .cache .hypothesis .pytest_cache
 	find . -name __pycache__ -type d -not -path './.git/*' -prune -exec rm -rf {} +
 
 help: ## list the targets

@@ -72,8 +72,8 @@ def table(entry_point, spec):
     return "\n".join(lines)
 
 
-def generated(role):
-    with open(os.path.join(REPO, "roles", role, "meta", "argument_specs.yml"), encoding="utf-8") as handle:
+def generated(root, role):
+    with open(os.path.join(root, "roles", role, "meta", "argument_specs.yml"), encoding="utf-8") as handle:
         specs = yaml.safe_load(handle)["argument_specs"]
     parts = [BEGIN, "## Variables", "",
              "Every variable, its type and its real default, as `ansible-doc -t role tokenops.tiflux.%s` shows them." % role,
@@ -83,14 +83,14 @@ def generated(role):
     return "\n".join(parts)
 
 
-def readme_path(role):
-    return os.path.join(REPO, "roles", role, "README.md")
+def readme_path(root, role):
+    return os.path.join(root, "roles", role, "README.md")
 
 
-def split_readme(role):
+def split_readme(root, role):
     """(before, generated, after) of a README; a README without the markers gets them at its end."""
     try:
-        with open(readme_path(role), encoding="utf-8") as handle:
+        with open(readme_path(root, role), encoding="utf-8") as handle:
             text = handle.read()
     except FileNotFoundError:
         return None
@@ -101,12 +101,12 @@ def split_readme(role):
     return before, BEGIN + middle + END, after
 
 
-def rendered_defaults(role):
+def rendered_defaults(root, role):
     """defaults/main.yml as the role sees it when nothing else is set."""
     from ansible.parsing.dataloader import DataLoader
     from ansible.template import Templar, trust_as_template
 
-    with open(os.path.join(REPO, "roles", role, "defaults", "main.yml"), encoding="utf-8") as handle:
+    with open(os.path.join(root, "roles", role, "defaults", "main.yml"), encoding="utf-8") as handle:
         raw = yaml.safe_load(handle) or {}
     trusted = dict((name, trust_as_template(value) if isinstance(value, str) else value) for name, value in raw.items())
     templar = Templar(loader=DataLoader(), variables=trusted)
@@ -126,13 +126,13 @@ def _same(spec_default, value):
     return spec_default == value or (not isinstance(spec_default, str) and str(spec_default) == str(value))
 
 
-def check_defaults(role):
-    with open(os.path.join(REPO, "roles", role, "meta", "argument_specs.yml"), encoding="utf-8") as handle:
+def check_defaults(root, role):
+    with open(os.path.join(root, "roles", role, "meta", "argument_specs.yml"), encoding="utf-8") as handle:
         specs = yaml.safe_load(handle)["argument_specs"]
     options = {}
     for spec in specs.values():
         options.update(spec.get("options", {}))
-    values, problems = rendered_defaults(role)
+    values, problems = rendered_defaults(root, role)
     where = "roles/%s" % role
     for name in sorted(set(values) - set(options)):
         problems.append("%s/defaults/main.yml: %s is not described in meta/argument_specs.yml" % (where, name))
@@ -149,19 +149,21 @@ def check_defaults(role):
     return problems
 
 
-def roles():
-    base = os.path.join(REPO, "roles")
+def roles(root):
+    base = os.path.join(root, "roles")
     return sorted(name for name in os.listdir(base) if os.path.isfile(os.path.join(base, name, "meta", "argument_specs.yml")))
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="change nothing; fail on any difference")
+    parser.add_argument("--root", default=REPO, help="the collection's root (default: this repository)")
     args = parser.parse_args(argv)
+    root = args.root
     problems = []
-    for role in roles():
-        parts = split_readme(role)
-        want = generated(role)
+    for role in roles(root):
+        parts = split_readme(root, role)
+        want = generated(root, role)
         if parts is None:
             problems.append("roles/%s/README.md is missing" % role)
         elif args.check:
@@ -169,15 +171,15 @@ def main(argv=None):
                 problems.append("roles/%s/README.md: the variables table differs from meta/argument_specs.yml:"
                                 " run python scripts/role_docs.py" % role)
         elif parts[1] != want:
-            with open(readme_path(role), "w", encoding="utf-8") as handle:
+            with open(readme_path(root, role), "w", encoding="utf-8") as handle:
                 handle.write(parts[0] + want + parts[2])
             print("wrote roles/%s/README.md" % role)
         if args.check:
-            problems += check_defaults(role)
+            problems += check_defaults(root, role)
     for problem in problems:
         print(problem, file=sys.stderr)
     if args.check and not problems:
-        print("role docs: %s agree with their meta/argument_specs.yml and defaults/main.yml" % ", ".join(roles()))
+        print("role docs: %s agree with their meta/argument_specs.yml and defaults/main.yml" % ", ".join(roles(root)))
     return 1 if problems else 0
 
 

@@ -7,7 +7,8 @@
 #                                 write them to .sim/ (see below). Running again prints the same.
 #   scripts/sim.sh token NAME     Ana generates another token in Sessões API: print it vaulted as NAME
 #   scripts/sim.sh revoke FP      revoke the token with fingerprint FP (sha256:...), as Ana would by hand
-#   scripts/sim.sh stop           (make sim-stop) stop it and remove .sim/
+#   scripts/sim.sh stop           (make sim-stop) stop it (.sim/ stays, with the vaulted tokens of the
+#                                 stopped simulator, until the next make sim or make clean)
 #
 # .sim/env, for `source`: TIFLUX_SIM_API_URL, TIFLUX_SIM_CA_PATH, TIFLUX_SIM_VAULT (a vars file with
 # vault_tiflux_token, vaulted), TIFLUX_SIM_VAULT_PASSWORD_FILE (its demo vault password), and
@@ -117,7 +118,7 @@ stop() {
     else
         echo "no simulator running"
     fi
-    rm -rf "$dir"
+    rm -f "$info"
 }
 
 case "${1:-}" in
@@ -125,9 +126,8 @@ case "${1:-}" in
     token)
         [[ $# -eq 2 ]] || die "usage: tiflux-sim token VARIABLE_NAME"
         running || die "not running: make sim first"
-        echo -n "sim: Ana generated token " >&2
-        issue "$2"
-        echo "sim: vaulted as $2" >&2
+        issue "$2" "$dir/last-fingerprint"
+        echo "sim: Ana generated token $(cat "$dir/last-fingerprint") in Sessões API; vaulted as $2" >&2
         ;;
     revoke)
         [[ $# -eq 2 ]] || die "usage: tiflux-sim revoke sha256:FINGERPRINT"

@@ -44,6 +44,13 @@ def test_old_names_still_work_and_are_deprecated(deprecations):
     assert kwargs == dict(version=_vars.REMOVED_IN, collection_name="tokenops.tiflux")
 
 
+def test_the_roles_own_mapping_is_not_reported(deprecations):
+    found = _vars.resolve({"ansible_tiflux_retries": "{{ rotate_retries }}", "ansible_tiflux_timeout": "{{ my_timeout }}"},
+                          lambda value: {"{{ rotate_retries }}": 10, "{{ my_timeout }}": 4}[value])
+    assert (found["retries"].value, found["timeout"].value) == (10, 4)
+    assert [msg for msg, _kwargs in deprecations] == ["The variable ansible_tiflux_timeout is deprecated: name it tiflux_timeout"]
+
+
 def test_new_name_wins_over_old_without_a_warning(deprecations):
     found = _vars.resolve({"ansible_tiflux_api_url": "https://old/api/v2", "tiflux_api_url": "https://new/api/v2"}, same)
     assert found["api_url"].value == "https://new/api/v2"
