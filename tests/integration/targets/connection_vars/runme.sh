@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # The tiflux_* variables reach the simulator from the lookup, token_check, token_push (verify) and the
-# rotate role;
-# the ansible_tiflux_* names still work, with one deprecation message per name for the whole run.
+# rotate role; the ansible_tiflux_* names still work, with one deprecation message per name for the run.
 set -eu
 cd "$(dirname "$0")"
 log="${OUTPUT_DIR:-$(mktemp -d)}/connection_vars.log"
