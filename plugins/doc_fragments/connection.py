@@ -3,29 +3,6 @@
 
 from __future__ import annotations
 
-from ansible_collections.tokenops.tiflux.plugins.plugin_utils._vars import REMOVED_IN, old_variable, options, variable
-
-# Options that the lookup also takes from the controller's environment.
-ENVIRONMENT = dict(api_url="TIFLUX_API_URL", validate_certs="TIFLUX_VALIDATE_CERTS", ca_path="TIFLUX_CA_PATH",
-                   allow_http="TIFLUX_ALLOW_HTTP")
-
-
-def _plugins_fragment():
-    lines = ["options:"]
-    for option in options():
-        lines.append("  %s:" % option)
-        if option in ENVIRONMENT:
-            lines += ["    env:", "      - name: %s" % ENVIRONMENT[option]]
-        lines += ["    vars:",
-                  "      - name: %s" % variable(option),
-                  "      - name: %s" % old_variable(option),
-                  "        deprecated:",
-                  "          why: collection 1.0 name; one vocabulary for the lookup, the modules and the roles",
-                  "          version: %s" % REMOVED_IN,
-                  "          collection_name: tokenops.tiflux",
-                  "          alternatives: %s" % variable(option)]
-    return "\n".join(lines) + "\n"
-
 
 class ModuleDocFragment:
     # Shared Tiflux API connection options. The option engine is
@@ -102,8 +79,99 @@ notes:
   - Every output names tokens only by fingerprint, C(sha256:) followed by the first 16 hex digits of the SHA-256 of the token.
 """
 
-    # Extra sources for non-module plugins (lookups) that read controller variables, written out
-    # from the option list itself (plugin_utils/_vars.py resolves them), so a new connection option
-    # gets its tiflux_* variable documented without an edit here. AWX reserves ANSIBLE_* environment
-    # names, hence TIFLUX_*.
-    PLUGINS = _plugins_fragment()
+    # Extra sources for non-module plugins (lookups) that read controller variables: for each option of
+    # _connection.module_argument_spec(), the variable tiflux_<option> and the deprecated 1.0 name
+    # ansible_tiflux_<option> (plugin_utils/_vars.py resolves them; its unit test keeps this list whole).
+    # AWX reserves ANSIBLE_* environment names, hence TIFLUX_*.
+    PLUGINS = r"""
+options:
+  api_url:
+    env:
+      - name: TIFLUX_API_URL
+    vars:
+      - name: tiflux_api_url
+      - name: ansible_tiflux_api_url
+        deprecated:
+          why: collection 1.0 name; one vocabulary for the lookup, the modules and the roles
+          version: 2.0.0
+          collection_name: tokenops.tiflux
+          alternatives: tiflux_api_url
+  validate_certs:
+    env:
+      - name: TIFLUX_VALIDATE_CERTS
+    vars:
+      - name: tiflux_validate_certs
+      - name: ansible_tiflux_validate_certs
+        deprecated:
+          why: collection 1.0 name; one vocabulary for the lookup, the modules and the roles
+          version: 2.0.0
+          collection_name: tokenops.tiflux
+          alternatives: tiflux_validate_certs
+  ca_path:
+    env:
+      - name: TIFLUX_CA_PATH
+    vars:
+      - name: tiflux_ca_path
+      - name: ansible_tiflux_ca_path
+        deprecated:
+          why: collection 1.0 name; one vocabulary for the lookup, the modules and the roles
+          version: 2.0.0
+          collection_name: tokenops.tiflux
+          alternatives: tiflux_ca_path
+  timeout:
+    vars:
+      - name: tiflux_timeout
+      - name: ansible_tiflux_timeout
+        deprecated:
+          why: collection 1.0 name; one vocabulary for the lookup, the modules and the roles
+          version: 2.0.0
+          collection_name: tokenops.tiflux
+          alternatives: tiflux_timeout
+  retries:
+    vars:
+      - name: tiflux_retries
+      - name: ansible_tiflux_retries
+        deprecated:
+          why: collection 1.0 name; one vocabulary for the lookup, the modules and the roles
+          version: 2.0.0
+          collection_name: tokenops.tiflux
+          alternatives: tiflux_retries
+  max_retry_wait:
+    vars:
+      - name: tiflux_max_retry_wait
+      - name: ansible_tiflux_max_retry_wait
+        deprecated:
+          why: collection 1.0 name; one vocabulary for the lookup, the modules and the roles
+          version: 2.0.0
+          collection_name: tokenops.tiflux
+          alternatives: tiflux_max_retry_wait
+  probes:
+    vars:
+      - name: tiflux_probes
+      - name: ansible_tiflux_probes
+        deprecated:
+          why: collection 1.0 name; one vocabulary for the lookup, the modules and the roles
+          version: 2.0.0
+          collection_name: tokenops.tiflux
+          alternatives: tiflux_probes
+  allow_http:
+    env:
+      - name: TIFLUX_ALLOW_HTTP
+    vars:
+      - name: tiflux_allow_http
+      - name: ansible_tiflux_allow_http
+        deprecated:
+          why: collection 1.0 name; one vocabulary for the lookup, the modules and the roles
+          version: 2.0.0
+          collection_name: tokenops.tiflux
+          alternatives: tiflux_allow_http
+  api_calls_per_minute:
+    vars:
+      - name: tiflux_api_calls_per_minute
+      - name: ansible_tiflux_api_calls_per_minute
+        deprecated:
+          why: collection 1.0 name; one vocabulary for the lookup, the modules and the roles
+          version: 2.0.0
+          collection_name: tokenops.tiflux
+          alternatives: tiflux_api_calls_per_minute
+"""
