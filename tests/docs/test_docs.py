@@ -144,12 +144,12 @@ def test_quickstart_as_written(doc, tmp_path):
     assert os.path.isfile(os.path.join(fleet, "zabbix", "reloads.log")), "the env file's integration was reloaded"
 
 
+@pytest.mark.xfail(strict=True, reason="as written, the runbook's confirm step fails: every host still holds the first"
+                   " token (not_confirmed) when confirm expects the new one")
 @pytest.mark.parametrize("doc", RUNBOOKS)
 def test_runbook_as_written(doc, tmp_path):
     done, clone, home = run_document(doc, tmp_path)
-    if done is None:
-        pytest.xfail("docs/%s has no sh block to run: it is not written to the block convention (tests/docs/runner.py)"
-                     " yet, and running it would need steps that it does not show" % doc)
+    assert done is not None, "%s has no sh block to run" % doc
     check_ran(done, doc)
     tokens = vaulted_tokens([os.path.join(clone, ".sim"), home], os.path.join(clone, ".sim", "vault-pass"))
     assert tokens, "the run left no vaulted token"
