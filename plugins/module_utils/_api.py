@@ -39,6 +39,7 @@ READ_CHUNK = 1 << 16
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 8.0
 
+
 def check_api_url(api_url, allow_http=False):
     """Return the normalised api_url or raise ApiConfigError with the remedy."""
     url = (api_url or "").strip().rstrip("/")

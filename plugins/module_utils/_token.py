@@ -143,7 +143,7 @@ def claims(token):
 def claim_time(payload, name):
     """A NumericDate claim (iat, exp) as epoch seconds, or None when absent or not a plausible time."""
     value = (payload or {}).get(name)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
         return None
     return float(value) if 0 <= value <= _MAX_EPOCH else None
 

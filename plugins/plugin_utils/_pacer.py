@@ -126,7 +126,7 @@ class Pacer:
                 if seen["remaining"] - ours - calls < reserve:
                     waits.append(seen["reset"] + margin - now)
             if waits:
-                return max(0.05, max(waits))
+                return max(0.05, *waits)
             state.update(stamps=stamps + [now] * calls, dirty=True)
             return 0.0
 

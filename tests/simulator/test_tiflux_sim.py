@@ -7,7 +7,6 @@ import hmac
 import http.client
 import json
 import logging
-import math
 import os
 import signal
 import ssl
