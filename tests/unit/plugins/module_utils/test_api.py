@@ -272,6 +272,8 @@ def test_expectations():
     assert expectation_failure(invalid, "invalid") is None
     assert expectation_failure(down, "invalid").startswith("cannot prove")
     assert expectation_failure(down, "any") is None
+    dated = dict(valid, issued_at="2025-10-06T10:29:00Z")
+    assert "(the session whose Data da sessão is 06/10/2025 07:29, America/Sao_Paulo time)" in expectation_failure(dated, "invalid")
 
 
 # -- claims: issued_at / expires_at / expires_in_days ------------------------------------------------
