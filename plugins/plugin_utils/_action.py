@@ -115,7 +115,7 @@ class TifluxAction(ActionBase):
         settings = resolve(task_vars, self._templar.template, given=args)
         args.update((option, setting.value) for option, setting in settings.items())
         try:
-            waited = Pacer().reserve(self.api_calls(args), args.get("api_calls_per_minute"))
+            waited = Pacer().reserve_for(self.api_calls(args), args)
         except PaceError as exc:
             raise AnsibleActionFail(str(exc))
         shipped = self._ship_ca_file(args, settings.get("ca_path"))
@@ -124,6 +124,7 @@ class TifluxAction(ActionBase):
         finally:
             if shipped:
                 self._remove_tmp_path(self._connection._shell.tmpdir)
+        Pacer().observe(result)  # the quota headers of the module's answers pace the next reservations
         token = args.get("token")
         if isinstance(token, str) and token.strip():
             # Last line of defence: whatever the module returned, it must not carry the token.

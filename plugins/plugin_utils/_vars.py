@@ -25,6 +25,9 @@ from ansible_collections.tokenops.tiflux.plugins.module_utils._connection import
 PREFIX = "tiflux_"
 OLD_PREFIX = "ansible_tiflux_"
 REMOVED_IN = "2.0.0"
+# The options collection 1.0 had, the only ones with a 1.0 name to keep reading.
+OPTIONS_1_0 = ("api_url", "validate_certs", "ca_path", "timeout", "retries", "max_retry_wait", "probes", "allow_http",
+               "api_calls_per_minute")
 
 Setting = namedtuple("Setting", "variable value")
 
@@ -59,7 +62,7 @@ def resolve(variables, template, given=()):
     for option in options():
         if option in given:
             continue
-        for name in (variable(option), old_variable(option)):
+        for name in (variable(option), old_variable(option)) if option in OPTIONS_1_0 else (variable(option),):
             if name not in variables:
                 continue
             value = template(variables[name])

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.tokenops.tiflux.plugins.doc_fragments.connection import ModuleDocFragment
-from ansible_collections.tokenops.tiflux.plugins.module_utils._connection import CONNECTION_OPTIONS
+from ansible_collections.tokenops.tiflux.plugins.module_utils._connection import CONNECTION_OPTIONS, PACING_OPTIONS
 from ansible_collections.tokenops.tiflux.plugins.plugin_utils import _vars
 
 import yaml
@@ -24,7 +24,7 @@ def same(value):
 
 
 def test_every_connection_option_has_a_variable():
-    assert set(CONNECTION_OPTIONS) | {"api_calls_per_minute"} == set(_vars.options())
+    assert set(CONNECTION_OPTIONS) | set(PACING_OPTIONS) == set(_vars.options())
     for wanted in ("api_url", "ca_path", "validate_certs", "allow_http", "timeout"):
         assert _vars.variable(wanted) == "tiflux_" + wanted
 
@@ -84,7 +84,17 @@ def test_the_lookup_documents_every_variable():
     main = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]
     assert set(doc) == set(_vars.options()) & set(main), "the PLUGINS fragment lists other options than the spec"
     for option, entry in doc.items():
+        if option not in _vars.OPTIONS_1_0:
+            assert entry["vars"] == [{"name": "tiflux_" + option}], "an option added after 1.0 has no 1.0 name"
+            continue
         new, old = entry["vars"]
         assert new == {"name": "tiflux_" + option}
         assert old["name"] == "ansible_tiflux_" + option and old["deprecated"]["alternatives"] == "tiflux_" + option
         assert old["deprecated"]["version"] == _vars.REMOVED_IN
+
+
+def test_options_added_after_1_0_have_no_1_0_name():
+    """ansible_tiflux_quota_reserve never existed: it is not read, so a typo of the new name cannot hide."""
+    assert "quota_reserve" in _vars.options() and "quota_reserve" not in _vars.OPTIONS_1_0
+    assert _vars.resolve({"ansible_tiflux_quota_reserve": "5"}, lambda value: value) == {}
+    assert _vars.resolve({"tiflux_quota_reserve": "5"}, lambda value: value)["quota_reserve"].value == "5"
