@@ -131,9 +131,9 @@ def key_path(params):
         raise PushError(str(exc))
 
 
-def text_of(snapshot):
+def text_of(snapshot, fmt):
     try:
-        return decode(snapshot.data) if snapshot.exists else ""
+        return decode(snapshot.data, fmt) if snapshot.exists else ""
     except ConfigError as exc:
         raise PushError("%s: %s" % (snapshot.path, exc), reason="malformed")
 
@@ -151,7 +151,7 @@ def read_token(path, fmt, keypath, follow=True):
     if not snapshot.exists:
         raise PushError("%s does not exist: check path, or push a token there first with tokenops.tiflux.token_push" % path,
                         reason="missing_file")
-    text = text_of(snapshot)
+    text = text_of(snapshot, fmt)
     try:
         value = get_editor(fmt).read(text, keypath)
     except KeyNotFound as exc:

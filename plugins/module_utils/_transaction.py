@@ -24,6 +24,7 @@ import os
 import stat
 
 from ansible_collections.tokenops.tiflux.plugins.module_utils import _io
+from ansible_collections.tokenops.tiflux.plugins.module_utils._formats import encode, printable
 from ansible_collections.tokenops.tiflux.plugins.module_utils._push import PushError, hide, text_of
 from ansible_collections.tokenops.tiflux.plugins.module_utils._token import fingerprint, redact
 
@@ -96,7 +97,7 @@ class FileChange:
 
     def compute(self):
         """Apply every edit in memory; a bad edit gets its own error (PushError), the others are still computed."""
-        self.text = text = text_of(self.snapshot)
+        self.text = text = text_of(self.snapshot, self.edits[0].fmt)
         for edit in self.edits:
             try:
                 text = edit.apply(self.text, text)
@@ -104,14 +105,14 @@ class FileChange:
                 edit.error = "%s: %s" % (self.path, exc)
         self.new_text = text
         if self.snapshot.exists or self.writes_token:
-            self.new_data = text.encode("utf-8", "surrogateescape")
+            self.new_data = encode(text)
         else:
             self.new_data = None  # state=absent on a missing file: nothing to do
 
     def diff(self, secrets):
         before = hide(self.text, self.edits, secrets, original=True) if self.snapshot.exists else ""
-        return dict(before=before, after=hide(self.new_text, self.edits, secrets), before_header=self.path,
-                    after_header=self.path)
+        return dict(before=printable(before), after=printable(hide(self.new_text, self.edits, secrets)),
+                    before_header=self.path, after_header=self.path)
 
     def apply_attributes(self, module):
         """owner/group/mode of a file whose content does not change (in check mode: only whether they differ)."""
@@ -254,6 +255,9 @@ class Transaction:
         real_path, exists = _io.resolve(path, follow)
         for change in self.files:
             if change.real_path == real_path:
+                if edit.fmt != change.edits[0].fmt:
+                    raise _io.FileError("%s: the targets of one file name different formats (%s, %s): give them one"
+                                        % (path, change.edits[0].fmt, edit.fmt))
                 if file_args != change.asked:
                     raise _io.FileError("%s: the targets of one file set different owner, group or mode: set them alike"
                                         % path)
