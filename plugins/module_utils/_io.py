@@ -26,7 +26,8 @@ DIR_MODE = 0o700  # directories made for a created file, unless dir_mode says ot
 TEMP_MARK = ".tiflux-tmp"
 # name.YYYY-MM-DD@HH:MM:SS.<12 hex>~ (this collection), or name.PID.YYYY-MM-DD@HH:MM:SS~ (ansible's backup_local,
 # used by tokenops.tiflux 1.0): never anything of the content.
-BACKUP_NAME_RE = re.compile(r"^(?P<name>.+)\.(\d+\.\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d|\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d\.[0-9a-f]{12})~$")
+# A pattern, not compiled here: a push that never looks at backup names does not pay for it.
+BACKUP_NAME_PATTERN = r"^(?P<name>.+)\.(\d+\.\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d|\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d\.[0-9a-f]{12})~$"
 LOCK_WAIT_SECONDS = 60
 FOLLOW_HINT = "nothing was written: point path at a file only root or the running user controls, or set follow: true to trust it"
 

@@ -15,7 +15,7 @@ from ansible_collections.tokenops.tiflux.plugins.module_utils._formats import Co
 from ansible_collections.tokenops.tiflux.plugins.module_utils._token import TokenError, describe, fingerprint, maskable, normalize, redact
 
 # A systemd unit name, passed to systemctl as one argument: nothing that systemctl could read as an option.
-SERVICE_RE = re.compile(r"^[A-Za-z0-9:_.\\@][A-Za-z0-9:_.\\@-]*$")
+SERVICE_PATTERN = r"^[A-Za-z0-9:_.\\@][A-Za-z0-9:_.\\@-]*$"
 
 
 class PushError(Exception):
@@ -76,7 +76,7 @@ def targets_option(writes=True):
 
 def check_target(target):
     """What the argument spec cannot say about one validated target; returns its key path. Raises PushError."""
-    if target.get("service") is not None and not SERVICE_RE.match(target["service"]):
+    if target.get("service") is not None and not re.match(SERVICE_PATTERN, target["service"]):
         raise PushError("service must be a systemd unit name such as zabbix-server.service, got %r" % target["service"])
     try:
         _io.parse_mode(target.get("dir_mode"))

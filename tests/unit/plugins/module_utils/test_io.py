@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -163,7 +164,7 @@ def test_backups_are_private_and_never_written_through_a_planted_link(tmp_path, 
     (tmp_path / first).symlink_to(bait)
     snapshot = _io.read(str(config), str(config))
     backup = _io.backup(snapshot)
-    assert backup.endswith("010101010101~") and _io.BACKUP_NAME_RE.match(os.path.basename(backup))
+    assert backup.endswith("010101010101~") and re.match(_io.BACKUP_NAME_PATTERN, os.path.basename(backup))
     assert bait.read_text() == "", "nothing was written through a planted link"
     assert open(backup).read() == "TIFLUX_API_TOKEN=%s\n" % SECRET
     assert mode_of(backup) == 0o600, "the backup is private whatever the original's mode"
