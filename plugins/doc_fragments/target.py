@@ -12,7 +12,9 @@ options:
   path:
     description:
       - The integration config file on the target host.
-      - A symlink is followed; its target file is read and edited, and the link stays.
+      - A symlink is followed; its target file is read and edited, and the link stays. M(tokenops.tiflux.token_push)
+        and M(tokenops.tiflux.token_deploy) refuse a link, directory or file that another user could have planted,
+        unless told to trust it (C(follow)); the collection's C(docs/security.md) says what and why.
     type: path
   format:
     description:

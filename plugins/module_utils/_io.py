@@ -1,25 +1,35 @@
 # Copyright (c) tokenops.tiflux contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The one write path for config files holding secrets.
+"""File system steps of the write transaction (_transaction.py), each with one way to fail: FileError.
 
-read -> (caller computes new bytes) -> temp file 0600 in the same directory -> validate ->
-copy the destination's owner/mode/SELinux context onto the temp file -> atomic rename ->
-fsync the directory. Ansible's atomic_move is not used because on create it widens the
-new file to 0644 before the caller could narrow it, exposing the token for a moment.
+A config file holding a token is reached only through what root or the running user controls (resolve),
+read and replaced under an advisory lock on its directory (DirLock), and every file this collection
+creates next to it (temp files, backups, the journal) is made with O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600,
+under a name nobody can predict. Ansible's atomic_move and backup_local are not used: the first widens a
+created file to 0644 before the caller could narrow it, the second copies through a symlink planted at
+its predictable name.
 """
 
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
+import re
 import shlex
 import stat
-import tempfile
+import time
 
+PRIVATE_MODE = 0o600  # temp files, backups, the journal, created files
+DIR_MODE = 0o700  # directories made for a created file, unless dir_mode says otherwise
 TEMP_MARK = ".tiflux-tmp"
-# Temp files, backups and created files: whatever the original's mode, only the owner may read them.
-PRIVATE_MODE = 0o600
+# name.YYYY-MM-DD@HH:MM:SS.<12 hex>~ (this collection), or name.PID.YYYY-MM-DD@HH:MM:SS~ (ansible's backup_local,
+# used by tokenops.tiflux 1.0): never anything of the content.
+# A pattern, not compiled here: a push that never looks at backup names does not pay for it.
+BACKUP_NAME_PATTERN = r"^(?P<name>.+)\.(\d+\.\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d|\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d\.[0-9a-f]{12})~$"
+LOCK_WAIT_SECONDS = 60
+FOLLOW_HINT = "nothing was written: point path at a file only root or the running user controls, or set follow: true to trust it"
 
 _CAUSES = {
     errno.EACCES: "permission denied (run the task with become, or fix the permissions of the file and its directory)",
@@ -41,133 +51,405 @@ def describe_os_error(exc):
     return _CAUSES.get(exc.errno, exc.strerror or str(exc))
 
 
-class Snapshot:
-    """What was on disk before a change, to diff against and to restore byte-identical."""
+# -- whom to trust on the way to a file -------------------------------------------------------------
 
-    def __init__(self, path, real_path, data, st):
+def _trusted(uid):
+    return uid in (0, os.geteuid())
+
+
+def _open_to_others(st):
+    """A directory someone else than root and the running user may add, remove or rename entries in."""
+    mode = st.st_mode
+    return bool(mode & stat.S_IWOTH or (mode & stat.S_IWGRP and st.st_gid not in (0, os.getegid())))
+
+
+def _user(uid):
+    import pwd  # pylint: disable=import-outside-toplevel
+
+    try:
+        return "%s (uid %d)" % (pwd.getpwuid(uid).pw_name, uid)
+    except KeyError:
+        return "uid %d" % uid
+
+
+def _refuse(path, what, why):
+    raise FileError("%s: %s %s: another user could swap it and get the token; %s" % (path, what, why, FOLLOW_HINT))
+
+
+def _check_entry(path, entry, st, parent, kind):
+    """Refuse an entry (symlink, directory on the way, or the file) that another user could have planted or swapped."""
+    if _open_to_others(parent) and not parent.st_mode & stat.S_ISVTX:
+        _refuse(path, "%s %s" % (kind, entry), "sits in a directory writable by others without the sticky bit")
+    if kind != "file" or _open_to_others(parent):
+        # Outside an open (sticky) directory the file may belong to its service user; whoever owns the
+        # directory put it there. In /tmp-like directories anyone may have.
+        if not _trusted(st.st_uid):
+            _refuse(path, "%s %s" % (kind, entry), "is owned by %s, not by root or the running user" % _user(st.st_uid))
+    if kind == "file" and _open_to_others(parent) and st.st_nlink > 1:
+        _refuse(path, "file %s" % entry, "has other hard links in a directory writable by others")
+
+
+def resolve(path, follow=False):
+    """The real path of a config file, and whether it exists.
+
+    Symlinks are resolved one by one, like the kernel does. Unless follow is true, a symlink or directory on
+    the way that another user owns or could swap (it sits in a directory writable by others without the sticky
+    bit), and, in a sticky directory writable by others such as /tmp, a link or a file owned by another user,
+    are refused with FileError. Missing trailing components are allowed (the file or its directories are
+    created later); the deepest existing directory must then be one nobody else can swap entries in.
+    """
+    full = path if os.path.isabs(path) else os.path.join(os.getcwd(), path)
+    pending = [part for part in full.split("/") if part not in ("", ".")]
+    current, parent = "/", os.lstat("/")
+    links = 0
+    while pending:
+        name = pending.pop(0)
+        if name == "..":
+            current = os.path.dirname(current)
+            parent = os.lstat(current)
+            continue
+        candidate = os.path.join(current, name)
+        try:
+            st = os.lstat(candidate)
+        except OSError as exc:
+            if exc.errno != errno.ENOENT:
+                raise FileError("cannot read %s: %s" % (path, describe_os_error(exc)))
+            if ".." in pending:
+                raise FileError("cannot read %s: %s" % (path, describe_os_error(exc)))
+            if not follow and _open_to_others(parent) and not parent.st_mode & stat.S_ISVTX:
+                _refuse(path, "directory %s" % current, "is writable by others without the sticky bit")
+            return os.path.join(candidate, *pending), False
+        if stat.S_ISLNK(st.st_mode):
+            links += 1
+            if links > 40:
+                raise FileError("cannot read %s: %s" % (path, describe_os_error(OSError(errno.ELOOP, ""))))
+            if not follow:
+                _check_entry(path, "symlink " + candidate, st, parent, "link")
+            target = os.readlink(candidate)
+            if target.startswith("/"):
+                current, parent = "/", os.lstat("/")
+            pending = [part for part in target.split("/") if part not in ("", ".")] + pending
+            continue
+        if pending:
+            if not stat.S_ISDIR(st.st_mode):
+                raise FileError("cannot read %s: %s" % (path, describe_os_error(OSError(errno.ENOTDIR, ""))))
+            if not follow:
+                _check_entry(path, candidate, st, parent, "directory")
+            current, parent = candidate, st
+            continue
+        if not follow and not stat.S_ISDIR(st.st_mode):
+            _check_entry(path, candidate, st, parent, "file")
+        return candidate, True
+    return current, True
+
+
+# -- reading, and telling whether someone changed the file since ------------------------------------
+
+class Snapshot:
+    """What was on disk before a change, to diff against, to detect a concurrent change and to restore."""
+
+    def __init__(self, path, real_path, data=None, st=None, context=None):
         self.path = path
         self.real_path = real_path
         self.data = data  # bytes, or None when the file did not exist
         self.stat = st
+        self.context = context  # SELinux context, when enabled
 
     @property
     def exists(self):
         return self.data is not None
 
 
-def read(path):
-    """Read a config file, following symlinks (the link stays, its target is edited)."""
-    real_path = os.path.realpath(path)
+def read_bytes(path, real_path):
+    """(data, stat) of the resolved file, or (None, None) when it does not exist; a link there is refused."""
     try:
-        st = os.stat(real_path)
+        fd = os.open(real_path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         if exc.errno == errno.ENOENT:
-            return Snapshot(path, real_path, None, None)
+            return None, None
+        if exc.errno == errno.ELOOP:
+            raise FileError("%s became a symlink while it was read: %s" % (path, FOLLOW_HINT))
         raise FileError("cannot read %s: %s" % (path, describe_os_error(exc)))
-    if stat.S_ISDIR(st.st_mode):
-        raise FileError("%s is a directory: set path to the config file inside it" % path)
-    if not stat.S_ISREG(st.st_mode):
-        raise FileError("%s is not a regular file: point path at the config file itself" % path)
     try:
-        with open(real_path, "rb") as handle:
-            data = handle.read()
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise FileError("%s is a directory: set path to the config file inside it" % path)
+        if not stat.S_ISREG(st.st_mode):
+            raise FileError("%s is not a regular file: point path at the config file itself" % path)
+        chunks = []
+        while True:
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks), st
     except OSError as exc:
         raise FileError("cannot read %s: %s" % (path, describe_os_error(exc)))
+    finally:
+        os.close(fd)
+
+
+def read(path, real_path, follow=False):
+    """Read the resolved file without following a link at its last component.
+
+    Unless follow is true, the file read is checked again like resolve() checked its name: in a directory
+    writable by others, a file another user created after resolve() is refused too.
+    """
+    data, st = read_bytes(path, real_path)
+    if st is not None and not follow:
+        _check_entry(path, real_path, st, os.lstat(os.path.dirname(real_path)), "file")
     return Snapshot(path, real_path, data, st)
 
 
-def _remove_siblings(real_path, prefix, suffix):
-    """Remove the files next to real_path named prefix + anything + suffix (no glob: nothing to escape)."""
-    directory = os.path.dirname(real_path)
+def _identity(st):
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def is_unchanged(path, real_path, data, st):
+    """Whether real_path still is the file read or written (same inode, size, mtime and bytes); data None: absent."""
     try:
-        names = os.listdir(directory or ".")
+        now = os.lstat(real_path)
+    except OSError:
+        return data is None
+    if data is None or st is None or _identity(now) != _identity(st):
+        return False
+    return read_bytes(path, real_path)[0] == data
+
+
+# -- locking ----------------------------------------------------------------------------------------
+
+class DirLock:
+    """flock on the directory of the files a run edits, held from the read to the end of verify/restore.
+
+    A directory, not the file: the rename replaces the file's inode, and a lock file beside it would stay
+    behind. Runs of this collection on one directory therefore take turns; other editors are caught by
+    is_unchanged(). Where flock is not supported (some network file systems) or the directory cannot be
+    opened the run goes on without it (held is false), and stale temp files are left alone.
+    """
+
+    def __init__(self, directory):
+        self.directory = directory
+        self.fd = None
+
+    @property
+    def held(self):
+        return self.fd is not None
+
+    def acquire(self, path, wait=None):
+        wait = LOCK_WAIT_SECONDS if wait is None else wait
+        try:
+            fd = os.open(self.directory, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+        except OSError as exc:
+            if exc.errno == errno.EACCES:
+                return self  # a directory we may write but not list (mode 0300): is_unchanged() alone guards it
+            raise FileError("cannot lock the directory of %s: %s" % (path, describe_os_error(exc)))
+        deadline, pause = time.monotonic() + wait, 0.005
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EINTR):
+                    os.close(fd)  # no flock here (EOPNOTSUPP, ENOLCK): is_unchanged() still guards the rename
+                    return self
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise FileError("%s: another run of this collection has held the lock on %s for %d s; nothing was "
+                                    "written: run again when it has finished" % (path, self.directory, wait))
+                time.sleep(pause)
+                pause = min(pause * 2, 0.1)
+        now = os.fstat(fd)
+        try:
+            same = _identity(os.lstat(self.directory))[:2] == _identity(now)[:2]
+        except OSError:
+            same = False
+        if not same:
+            os.close(fd)
+            raise FileError("%s: its directory was removed or replaced while this run waited for it; nothing was "
+                            "written: run again" % path)
+        self.fd = fd
+        return self
+
+    def release(self):
+        if self.fd is not None:
+            os.close(self.fd)  # closing the last descriptor releases the flock
+            self.fd = None
+
+
+# -- files this collection creates ------------------------------------------------------------------
+
+def _create_private(directory, make_name):
+    """A new 0600 file in directory under a name from make_name(random hex): O_CREAT|O_EXCL|O_NOFOLLOW."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    for _attempt in range(100):
+        name = os.path.join(directory, make_name(os.urandom(6).hex()))
+        try:
+            fd = os.open(name, flags, PRIVATE_MODE)
+        except OSError as exc:
+            if exc.errno == errno.EEXIST:
+                continue  # someone planted that name (or a rare collision): draw another
+            raise
+        os.fchmod(fd, PRIVATE_MODE)  # whatever the umask
+        return fd, name
+    raise OSError(errno.EEXIST, "could not find a free name")
+
+
+def write_private(directory, make_name, data):
+    """Write data to a new private file (see _create_private), fsync'ed; returns its path and stat."""
+    fd, name = _create_private(directory, make_name)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+        st = os.fstat(fd)
+    except BaseException:
+        os.close(fd)
+        unlink(name)
+        raise
+    os.close(fd)
+    return name, st
+
+
+def temp_name(real_path):
+    base = os.path.basename(real_path)
+    return lambda token: ".%s.%s%s" % (base, token, TEMP_MARK)
+
+
+def backup(snapshot):
+    """A copy of the file as read, next to it: 0600, owned by the running user, plain (no immutable flag)."""
+    stamp = time.strftime("%Y-%m-%d@%H:%M:%S", time.localtime())
+    base = os.path.basename(snapshot.real_path)
+    try:
+        name, _st = write_private(os.path.dirname(snapshot.real_path), lambda token: "%s.%s.%s~" % (base, stamp, token),
+                                  snapshot.data)
+    except OSError as exc:
+        raise FileError("cannot back up %s: %s; the file is unchanged" % (snapshot.path, describe_os_error(exc)))
+    return name
+
+
+def remove_stale_temps(real_path):
+    """Temp files of this collection left by a killed run (kill -9, power loss) next to real_path.
+
+    Only called with the directory's lock held: no other run of ours is using one then. Only regular files
+    of the running user are removed: a name planted by another user is not ours.
+    """
+    directory, base = os.path.dirname(real_path), os.path.basename(real_path)
+    prefix = ".%s." % base
+    try:
+        names = os.listdir(directory)
     except OSError:
         return
     for name in names:
-        if name.startswith(prefix) and name.endswith(suffix) and len(name) > len(prefix) + len(suffix):
+        if name.startswith(prefix) and name.endswith(TEMP_MARK) and len(name) > len(prefix) + len(TEMP_MARK):
+            full = os.path.join(directory, name)
             try:
-                os.unlink(os.path.join(directory, name))
+                st = os.lstat(full)
+                if stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid():
+                    os.unlink(full)
             except OSError:
                 pass
 
 
-def remove_stale_temps(real_path):
-    """Temp files of ours left by a killed run (kill -9, power loss) never hold the only copy."""
-    _remove_siblings(real_path, ".%s." % os.path.basename(real_path), TEMP_MARK)
+def make_dirs(path, directory, mode):
+    """Create directory and its missing parents with exactly mode (the umask can neither widen nor narrow it).
 
-
-def write(module, snapshot, data, validate=None, redact=lambda text: text):
-    """Replace snapshot.real_path with data atomically; keep its owner, mode and SELinux context.
-
-    A file that did not exist is created 0600 (the caller applies a requested mode afterwards).
-    On any failure the original file is untouched and the temp file removed.
+    Returns the directories made, deepest last.
     """
-    real_path = snapshot.real_path
-    directory = os.path.dirname(real_path)
-    remove_stale_temps(real_path)
+    missing = []
+    while not os.path.lexists(directory):
+        missing.append(directory)
+        directory = os.path.dirname(directory)
+    made = []
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(real_path), suffix=TEMP_MARK, dir=directory)
+        for name in reversed(missing):
+            os.mkdir(name, PRIVATE_MODE | stat.S_IXUSR)  # nobody else may enter before the chmod
+            made.append(name)
+            os.chmod(name, mode)
     except OSError as exc:
-        raise FileError("cannot write %s: %s" % (snapshot.path, describe_os_error(exc)))
-    try:
+        remove_dirs(made)
+        raise FileError("cannot create the directory of %s: %s" % (path, describe_os_error(exc)))
+    return made
+
+
+def remove_dirs(made):
+    for name in reversed(made):
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-        except OSError as exc:
-            raise FileError("cannot write %s: %s; the file is unchanged" % (snapshot.path, describe_os_error(exc)))
-        if validate:
-            _validate(module, snapshot.path, tmp, validate, redact)
-        _copy_attributes(module, snapshot, tmp)
-        try:
-            os.rename(tmp, real_path)
-        except OSError as exc:
-            raise FileError("cannot replace %s: %s; the file is unchanged" % (snapshot.path, describe_os_error(exc)))
-        tmp = None
-        _fsync_dir(directory)
-    finally:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
+            os.rmdir(name)
+        except OSError:
+            pass  # someone put something there meanwhile: it stays
 
 
-def restore(module, snapshot):
-    """Put the file back as it was: same bytes, mode and owner; remove it if it did not exist."""
-    if snapshot.exists:
-        write(module, snapshot, snapshot.data)
-        # write() copied the attributes of the file it replaced; set the snapshot's own.
-        os.chmod(snapshot.real_path, stat.S_IMODE(snapshot.stat.st_mode))
-        _chown(snapshot.real_path, snapshot.stat.st_uid, snapshot.stat.st_gid)
-    elif os.path.lexists(snapshot.real_path):
-        os.unlink(snapshot.real_path)
-        _fsync_dir(os.path.dirname(snapshot.real_path))
-
-
-def backup(module, snapshot):
-    """A timestamped copy next to the file (name: path.PID.date~, never anything of the content)."""
-    if not snapshot.exists:
+def parse_mode(value, what="dir_mode"):
+    """A mode given as an octal string ('0750') or an int (YAML reads 0750 as the octal number)."""
+    if value is None:
         return None
-    try:
-        return module.backup_local(snapshot.real_path)
-    except Exception as exc:  # pylint: disable=broad-except
-        # backup_local names the copy path.PID.date~: remove what a failed copy left of it.
-        _remove_siblings(snapshot.real_path, "%s.%d." % (os.path.basename(snapshot.real_path), os.getpid()), "~")
-        cause = exc.__cause__ if isinstance(exc.__cause__, OSError) else None
-        raise FileError("cannot back up %s: %s; the file is unchanged" % (
-            snapshot.path, describe_os_error(cause) if cause else "copy failed"))
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 0o777:
+        return value
+    if isinstance(value, str) and re.match(r"^0?[0-7]{3}$", value.strip()):
+        return int(value.strip(), 8)
+    raise FileError("%s must be an octal mode such as '0750', got %r" % (what, value))
 
+
+def rename(path, src, dest):
+    try:
+        os.rename(src, dest)
+    except OSError as exc:
+        raise FileError("cannot replace %s: %s; the file is unchanged" % (path, describe_os_error(exc)))
+    fsync_dir(os.path.dirname(dest))
+
+
+def unlink(name):
+    try:
+        os.unlink(name)
+    except OSError:
+        pass
+
+
+def fsync_dir(directory):
+    try:
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# -- attributes -------------------------------------------------------------------------------------
 
 def set_attributes(module, file_args, changed):
     """module.set_fs_attributes_if_different, but a bad owner/group/mode raises FileError instead of exiting
-    the module, so the caller can put the original file back first."""
+    the module, so the caller can leave or put the original file back first."""
     def fail(msg, **_kwargs):
         raise FileError("%s: %s" % (file_args.get("path"), " ".join(str(msg).split())))
     original, module.fail_json = module.fail_json, fail
     try:
         return module.set_fs_attributes_if_different(file_args, changed)
+    except OSError as exc:
+        raise FileError("%s: %s" % (file_args.get("path"), describe_os_error(exc)))
     finally:
         module.fail_json = original
 
+
+def copy_attributes(module, tmp, st, context, real_path):
+    """Give tmp the owner, group, mode and SELinux context of the file it replaces (st/context of the snapshot), or
+    the default context of real_path for a new file."""
+    if st is not None:
+        try:
+            os.chown(tmp, st.st_uid, st.st_gid)
+        except OSError as exc:
+            if exc.errno != errno.EPERM:  # not root: the file keeps the running user as owner
+                raise
+        os.chmod(tmp, stat.S_IMODE(st.st_mode))
+    if module.selinux_enabled():
+        module.set_context_if_different(tmp, context or module.selinux_default_context(real_path), False)
+
+
+# -- validate ---------------------------------------------------------------------------------------
 
 def check_validate(command):
     """validate is a command template, as in ansible.builtin.copy: %s is the temp file, %% a literal %."""
@@ -179,44 +461,7 @@ def check_validate(command):
         raise FileError("validate must hold one %s (the temp file) and write %% for a literal %, e.g. 'check --year $(date +%%Y) %s'")
 
 
-def _validate(module, path, tmp, command, redact):
-    try:
-        check_validate(command)
-    except FileError as exc:
-        raise FileError("%s: %s; the file is unchanged" % (path, exc))
+def run_validate(module, command, tmp):
+    """Run validate on the temp file: (rc, output)."""
     rc, out, err = module.run_command(command % shlex.quote(tmp))
-    if rc != 0:
-        detail = " ".join(redact(err or out or "").split())[:300]
-        raise FileError("validate command failed for %s (rc=%s%s); the file is unchanged" % (path, rc, ": " + detail if detail else ""))
-
-
-def _copy_attributes(module, snapshot, tmp):
-    if snapshot.exists:
-        st = os.stat(snapshot.real_path)  # now, not the snapshot: someone may have fixed it meanwhile
-        _chown(tmp, st.st_uid, st.st_gid)
-        os.chmod(tmp, stat.S_IMODE(st.st_mode))
-        if module.selinux_enabled():
-            module.set_context_if_different(tmp, module.selinux_context(snapshot.real_path), False)
-    elif module.selinux_enabled():
-        module.set_context_if_different(tmp, module.selinux_default_context(snapshot.real_path), False)
-
-
-def _chown(path, uid, gid):
-    try:
-        os.chown(path, uid, gid)
-    except OSError as exc:
-        if exc.errno != errno.EPERM:
-            raise
-
-
-def _fsync_dir(directory):
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    return rc, err or out or ""

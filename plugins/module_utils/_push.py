@@ -1,19 +1,21 @@
 # Copyright (c) tokenops.tiflux contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Reading and pushing a token in one integration config: shared by token_check and token_push.
+"""Targets (a token inside an integration config): their options, reading one, and editing one in memory.
 
-A push is: read -> compute the new text in memory -> diff -> backup -> write (the one write
-path in _io) -> attributes -> verify the token as written -> restore on failure.
+Shared by token_check, token_info, token_push and token_deploy; the write itself is _transaction.py.
 """
 
 from __future__ import annotations
 
-import os
+import re
 
 from ansible_collections.tokenops.tiflux.plugins.module_utils import _io
-from ansible_collections.tokenops.tiflux.plugins.module_utils._formats import ConfigError, KeyNotFound, decode, get_editor, parse_key, printable
-from ansible_collections.tokenops.tiflux.plugins.module_utils._token import TokenError, describe, fingerprint, maskable, normalize
+from ansible_collections.tokenops.tiflux.plugins.module_utils._formats import ConfigError, KeyNotFound, decode, get_editor, parse_key
+from ansible_collections.tokenops.tiflux.plugins.module_utils._token import TokenError, describe, fingerprint, maskable, normalize, redact
+
+# A systemd unit name, passed to systemctl as one argument: nothing that systemctl could read as an option.
+SERVICE_PATTERN = r"^[A-Za-z0-9:_.\\@][A-Za-z0-9:_.\\@-]*$"
 
 
 class PushError(Exception):
@@ -40,10 +42,14 @@ def target_argument_spec():
 
 def targets_item_spec():
     """One item of a host's targets list (the inventory's tiflux_targets), shared by token_deploy and
-    token_info so both take the same list; token_info ignores the write, reload and health keys."""
+    token_info so both take the same list; token_info ignores the write, reload and health keys.
+    The role's controller-side preflight checks every host's list with it (validate_targets)."""
     spec = target_argument_spec()
     spec["path"]["required"] = spec["format"]["required"] = True
     spec.update(
+        create=dict(type="bool", default=False),
+        follow=dict(type="bool", default=False),
+        dir_mode=dict(type="raw"),
         owner=dict(type="str"),
         group=dict(type="str"),
         mode=dict(type="raw"),
@@ -55,6 +61,57 @@ def targets_item_spec():
         health_delay=dict(type="int", default=2),
     )
     return spec
+
+
+TARGETS_MUTUALLY_EXCLUSIVE = [["reload_command", "service"]]
+
+
+def targets_option(writes=True):
+    """The targets option of token_deploy and (writes=False: it ignores the reload keys) token_info."""
+    option = dict(type="list", elements="dict", required=True, options=targets_item_spec())
+    if writes:
+        option["mutually_exclusive"] = TARGETS_MUTUALLY_EXCLUSIVE
+    return option
+
+
+def check_target(target):
+    """What the argument spec cannot say about one validated target; returns its key path. Raises PushError."""
+    if target.get("service") is not None and not re.match(SERVICE_PATTERN, target["service"]):
+        raise PushError("service must be a systemd unit name such as zabbix-server.service, got %r" % target["service"])
+    try:
+        _io.parse_mode(target.get("dir_mode"))
+    except _io.FileError as exc:
+        raise PushError(str(exc))
+    return key_path(target)
+
+
+def validate_targets(targets):
+    """One line per problem in a host's targets list, as token_deploy would find them, touching no file.
+
+    Pure: the role runs it on the controller for every host before any host is changed.
+    """
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator  # pylint: disable=import-outside-toplevel
+
+    if not isinstance(targets, list):
+        return ["targets must be a list of dicts (path, format, key), got %s" % type(targets).__name__]
+    validator = ArgumentSpecValidator(targets_item_spec(), mutually_exclusive=TARGETS_MUTUALLY_EXCLUSIVE)
+    problems = []
+    for index, target in enumerate(targets):
+        name = "targets[%d]" % index
+        if not isinstance(target, dict):
+            problems.append("%s must be a dict with path, format and key, got %s" % (name, type(target).__name__))
+            continue
+        if isinstance(target.get("path"), str):
+            name += " (%s)" % target["path"]
+        result = validator.validate(target)
+        if result.error_messages:
+            problems.extend("%s: %s" % (name, " ".join(str(error).split())) for error in result.error_messages)
+            continue
+        try:
+            check_target(result.validated_parameters)
+        except PushError as exc:
+            problems.append("%s: %s" % (name, exc))
+    return problems
 
 
 def key_path(params):
@@ -74,23 +131,27 @@ def key_path(params):
         raise PushError(str(exc))
 
 
-def _text_of(snapshot, fmt):
+def text_of(snapshot, fmt):
     try:
         return decode(snapshot.data, fmt) if snapshot.exists else ""
     except ConfigError as exc:
         raise PushError("%s: %s" % (snapshot.path, exc), reason="malformed")
 
 
-def read_token(path, fmt, keypath):
-    """The token an integration reads from its config, normalised. Raises PushError."""
+def read_token(path, fmt, keypath, follow=True):
+    """The token an integration reads from its config, normalised. Raises PushError.
+
+    follow=False refuses what _io.resolve() refuses (token_deploy's and token_info's targets); readers that
+    only report a fingerprint may follow any link.
+    """
     try:
-        snapshot = _io.read(path)
+        snapshot = _io.read(path, _io.resolve(path, follow)[0], follow)
     except _io.FileError as exc:
         raise PushError(str(exc), reason="unreadable")
     if not snapshot.exists:
         raise PushError("%s does not exist: check path, or push a token there first with tokenops.tiflux.token_push" % path,
                         reason="missing_file")
-    text = _text_of(snapshot, fmt)
+    text = text_of(snapshot, fmt)
     try:
         value = get_editor(fmt).read(text, keypath)
     except KeyNotFound as exc:
@@ -104,58 +165,40 @@ def read_token(path, fmt, keypath):
         raise PushError(str(exc), reason="invalid_token")
 
 
-class Push:
-    """One target's change, computed in memory before anything is written."""
+class Edit:
+    """One key of a file: what it held, and the file's text with the token there (or the key removed)."""
 
-    def __init__(self, path, fmt, keypath, token, state="present", create=True, create_dirs=False):
+    def __init__(self, fmt, keypath, token, state="present"):
         self.fmt = fmt
         self.keypath = keypath
         self.token = token
+        self.state = state
         self.editor = get_editor(fmt)
-        try:
-            self.snapshot = _io.read(path)
-        except _io.FileError as exc:
-            raise PushError(str(exc))
         self.previous = None
-        self._old_values = set()  # every value at the key, shadowed duplicates too, decoded and as written
-        self._found = []  # where they are in self.text
-        self.backup_file = None
-        self.new_data = self.snapshot.data
-        self.text = self.new_text = ""
-        if not self.snapshot.exists:
-            if state == "absent":
-                return
-            if not create:
-                raise PushError("%s does not exist: set create: true to create it" % path)
-            parent = os.path.dirname(self.snapshot.real_path)
-            if not os.path.isdir(parent) and not create_dirs:
-                raise PushError("the directory of %s does not exist: create it first or set create_dirs: true" % path)
-        text = _text_of(self.snapshot, fmt)
+        self.old_values = set()  # every value at the key, shadowed duplicates too, decoded and as written
+        self.found = []  # where they are in the file as read
+        self.changed = False
+        self.error = None  # set by the transaction when this edit cannot be made
+
+    def apply(self, original, text):
+        """Read the key in original (the file as read), then edit text (original with the file's earlier edits)."""
         try:
             try:
-                self.previous = self.editor.find(text, keypath).value  # also refuses a target it cannot edit
+                self.previous = self.editor.find(original, self.keypath).value  # also refuses a target it cannot edit
             except KeyNotFound:
                 pass
-            self._found = self.editor.find_all(text, keypath)  # ends with what find() returned
-            for located in self._found:
-                self._old_values.update((located.value, text[located.start:located.end]))
-            if state == "present":
-                self.editor.check_value(token)
-                new_text = self.editor.set(text, keypath, token)
+            self.found = self.editor.find_all(original, self.keypath)  # ends with what find() returned
+            for located in self.found:
+                self.old_values.update((located.value, original[located.start:located.end]))
+            if self.state == "present":
+                self.editor.check_value(self.token)
+                new_text = self.editor.set(text, self.keypath, self.token)
             else:
-                new_text = self.editor.remove(text, keypath)
+                new_text = self.editor.remove(text, self.keypath)
         except ConfigError as exc:
-            raise PushError("%s: %s" % (path, exc))
-        self.text, self.new_text = text, new_text
-        self.new_data = new_text.encode("utf-8", "surrogateescape")
-
-    @property
-    def path(self):
-        return self.snapshot.path
-
-    @property
-    def changed(self):
-        return self.new_data != self.snapshot.data
+            raise PushError(str(exc))
+        self.changed = new_text != text
+        return new_text
 
     @property
     def previous_fingerprint(self):
@@ -165,57 +208,31 @@ class Push:
     def secrets(self):
         """What to mask wherever it appears (free text, ansible's no_log_values): the new token, and every old
         value at the key, shadowed duplicates too, decoded and as written, unless it is a short placeholder."""
-        return set([self.token] if self.token else []) | maskable(self._old_values)
+        return set([self.token] if self.token else []) | maskable(self.old_values)
 
-    def redact(self, text):
-        """Free text (a validate command's output): every secret shown as its fingerprint."""
-        for secret in sorted(self.secrets, key=len, reverse=True):
-            text = text.replace(secret, describe(secret))
-        return text
 
-    def _hide(self, text, found=None):
-        """The file's text for a diff: every value at the key, shadowed duplicates too, replaced by the
-        fingerprint of its value, by position; then the secrets wherever else they appear."""
+def hide(text, edits, secrets, original=False):
+    """A file's text for a diff: every value at the edits' keys, shadowed duplicates too, replaced by the
+    fingerprint of its value, by position; then the secrets wherever else they appear. original: text is the
+    file as read, whose values the edits already located."""
+    spans = {}
+    for edit in edits:
         try:
-            found = self.editor.find_all(text, self.keypath) if found is None else found
+            located = edit.found if original else edit.editor.find_all(text, edit.keypath)
         except ConfigError:
-            # cannot happen for a text this push produced; if it does, mask by value, however short
-            found = []
-            for secret in sorted((self._old_values | {self.token}) - {None, ""}, key=len, reverse=True):
+            # cannot happen for a text this run produced; if it does, mask by value, however short
+            for secret in sorted((edit.old_values | {edit.token}) - {None, ""}, key=len, reverse=True):
                 text = text.replace(secret, describe(secret))
-        for located in sorted(found, key=lambda item: item.start, reverse=True):
-            if located.value:  # an empty value hides nothing
-                text = text[:located.start] + describe(located.value) + text[located.end:]
-        return self.redact(text)
-
-    def diff(self):
-        before = self._hide(self.text, self._found) if self.snapshot.exists else ""
-        return dict(before=printable(before), after=printable(self._hide(self.new_text)), before_header=self.path, after_header=self.path)
-
-    def apply(self, module, validate=None, backup=False):
-        """Write the new content; returns the backup path (or None)."""
-        if not self.changed:
-            return None
-        parent = os.path.dirname(self.snapshot.real_path)
-        try:
-            if not os.path.isdir(parent):
-                os.makedirs(parent)
-            self.backup_file = _io.backup(module, self.snapshot) if backup else None
-            _io.write(module, self.snapshot, self.new_data, validate=validate, redact=self.redact)
-        except OSError as exc:
-            raise PushError("cannot create the directory of %s: %s" % (self.path, _io.describe_os_error(exc)))
-        except _io.FileError as exc:
-            self.discard_backup()  # the file is as it was: a copy of it is one more file holding the old token
-            raise PushError(str(exc))
-        return self.backup_file
-
-    def discard_backup(self):
-        if self.backup_file:
-            try:
-                os.unlink(self.backup_file)
-            except OSError:
-                pass
-            self.backup_file = None
-
-    def restore(self, module):
-        _io.restore(module, self.snapshot)
+            located = []
+        for item in located:
+            if item.value:  # an empty value hides nothing
+                spans[(item.start, item.end)] = item.value
+    kept = []  # a span inside another (a key within a flow mapping hidden whole) is hidden with it
+    for (start, end), value in sorted(spans.items(), key=lambda item: (item[0][0], -item[0][1])):
+        if kept and start < kept[-1][1]:
+            kept[-1][1] = max(kept[-1][1], end)
+        else:
+            kept.append([start, end, value])
+    for start, end, value in reversed(kept):
+        text = text[:start] + describe(value) + text[end:]
+    return redact(text, secrets)

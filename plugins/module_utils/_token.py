@@ -48,11 +48,17 @@ def describe(token):
     return "<token %s>" % fingerprint(token)
 
 
+# Tiflux JWTs are ~250 characters; anything much longer is a file's content or a certificate, not a token.
+TOKEN_MAX_LENGTH = 4096
+TOKEN_TYPE = "a string of printable ASCII without whitespace, at most %d characters" % TOKEN_MAX_LENGTH
+
+
 def normalize(token, what="the token"):
     """Strip surrounding whitespace (vault files often end in a newline) and check the shape.
 
-    Raises TokenError for missing/empty tokens, inner whitespace, control or non-ASCII
-    characters. Tiflux tokens are printable ASCII without spaces.
+    Raises TokenError for missing/empty tokens, values that are not strings, inner whitespace, control or
+    non-ASCII characters, and values longer than TOKEN_MAX_LENGTH. Tiflux tokens are printable ASCII
+    without spaces.
     """
     if token is None:
         raise TokenError("%s is missing: pass a Tiflux API v2 token (from Ansible Vault or an AWX credential)" % what)
@@ -62,10 +68,15 @@ def normalize(token, what="the token"):
         except UnicodeDecodeError:
             raise TokenError("%s is not valid UTF-8 text: copy it again from Sessões API or %s" % (what, GENERATE_HINT))
     if not isinstance(token, str):
-        raise TokenError("%s must be a string, got %s: quote it in YAML or pass it from a vaulted variable" % (what, type(token).__name__))
+        kind = {bool: "a boolean", int: "a number", float: "a number", list: "a list", dict: "a dict"}.get(type(token))
+        raise TokenError("%s must be %s, got %s: quote it in YAML or pass it from a vaulted variable"
+                         % (what, TOKEN_TYPE, kind or type(token).__name__))
     value = token.strip()
     if not value:
         raise TokenError("%s is empty: check the vaulted variable or AWX credential that should hold it" % what)
+    if len(value) > TOKEN_MAX_LENGTH:
+        raise TokenError("%s (%s) is %d characters long; it must be %s (Tiflux tokens are about 250): check that the "
+                         "variable holds the token, not a file's content" % (what, fingerprint(value), len(value), TOKEN_TYPE))
     for char in value:
         if char.isspace():
             problem = "contains whitespace or a line break inside it"
@@ -87,16 +98,57 @@ def maskable(values):
     return set(v for v in values if isinstance(v, str) and len(v.strip()) >= MASK_MIN_LENGTH)
 
 
-def redact(text, tokens):
-    """Replace every occurrence of the given tokens in text by their fingerprint.
+# Any run of this many characters of a token is masked in text we quote (command output, server answers):
+# a validate or health command that prints part of a config must not print part of a token.
+REDACT_MIN_RUN = 12
 
-    A last line of defence for messages built from third-party exceptions.
+
+def redact(text, tokens, limit=None):
+    """text with every token in it named by its fingerprint and any other run of REDACT_MIN_RUN or more characters
+    of one masked as ``<part of token sha256:...>``. With limit: one line of at most limit characters (for quoting
+    command output).
+
+    The one redaction of the collection: messages built from command output or server answers, diffs.
     """
     if not text:
         return text
-    for token in tokens:
-        if token:
-            text = text.replace(token, describe(token))
+    if limit is not None:
+        text = text[:64 * 1024]  # a run cut at this end is still masked if long enough; the cut below is far earlier
+    secrets = sorted(set(t for t in tokens if isinstance(t, str) and t), key=len, reverse=True)
+    covered = [None] * len(text)  # per character: (token, whole) of the token it belongs to
+    for token in secrets:
+        start = text.find(token)
+        while start >= 0:
+            end = start + len(token)
+            if not any(covered[start:end]):
+                covered[start:end] = [(token, True)] * len(token)
+            start = text.find(token, end if covered[start] else start + 1)
+    grams = {}
+    for token in secrets:
+        for i in range(len(token) - REDACT_MIN_RUN + 1):
+            grams.setdefault(token[i:i + REDACT_MIN_RUN], token)
+    for i in range(len(text) - REDACT_MIN_RUN + 1 if grams else 0):
+        token = grams.get(text[i:i + REDACT_MIN_RUN])
+        if token is not None:
+            for j in range(i, i + REDACT_MIN_RUN):
+                covered[j] = covered[j] or (token, False)
+    out, i = [], 0
+    while i < len(text):
+        mark, j = covered[i], i + 1
+        if mark is not None and mark[1]:
+            j = i + len(mark[0])
+            out.append(describe(mark[0]))
+            i = j
+            continue
+        while j < len(text) and covered[j] == mark:
+            j += 1
+        out.append(text[i:j] if mark is None else "<part of token %s>" % fingerprint(mark[0]))
+        i = j
+    text = "".join(out)
+    if limit is not None:
+        text = " ".join(text.split())
+        if len(text) > limit:
+            text = text[:limit].rstrip() + "..."
     return text
 
 

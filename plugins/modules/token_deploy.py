@@ -11,9 +11,16 @@ version_added: 1.0.0
 author:
   - tokenops maintainers (@tokenops)
 description:
-  - Writes O(token) into every item of O(targets) on the host (the same write path as M(tokenops.tiflux.token_push)),
-    reloads or restarts the integrations whose config changed, runs their health commands, then proves the token
-    as written in the files from the host with B(one) API check.
+  - Writes O(token) into every item of O(targets) on the host (the same write transaction as
+    M(tokenops.tiflux.token_push); several targets in one file are one change of that file), reloads or restarts the
+    integrations whose token changed, runs their health commands, then proves the token as written in the files from
+    the host with B(one) API check.
+  - A target whose file does not exist fails the host before any file is written, unless it says
+    O(targets[].create=true).
+  - Before writing a file whose integration has a reload or health command, the module records beside it
+    (C(.NAME.tiflux-journal), C(0600), fingerprints only) that they are pending, and clears the record once they
+    passed. A run killed in between leaves it; the next run reloads and checks that integration again even though
+    the file already holds the token, and reports that target V(recovered).
   - If anything fails (a write, a reload, a health command, the proof), every file is restored byte-identical
     (content, mode, owner), the changed integrations are reloaded again on the old token, and the module fails
     with RV(rolled_back=true). One module run per host, however many targets.
@@ -24,12 +31,14 @@ options:
   token:
     description:
       - The token to deploy. Surrounding whitespace (the newline that ends vault files) is removed.
-    type: str
+      - Must be a string of printable ASCII without whitespace, at most 4096 characters.
+    type: raw
     required: true
   targets:
     description:
       - The host's integration configs, usually the inventory variable C(tiflux_targets).
-      - The write, reload and health keys apply to the targets whose file changed.
+      - The reload and health keys apply to the targets whose token changed (or whose reload an interrupted run left
+        pending).
   state:
     description:
       - V(deployed) writes the token where it is missing or different; V(verified) only checks that every target holds
@@ -57,7 +66,7 @@ attributes:
     details: Reports per target what a real run would change; writes, reloads, health commands and the proof are skipped.
   diff_mode:
     support: full
-    details: One diff per changed target, tokens shown only as C(<token sha256:...>).
+    details: One diff per changed file, tokens shown only as C(<token sha256:...>).
 seealso:
   - module: tokenops.tiflux.token_push
   - module: tokenops.tiflux.token_check
@@ -110,10 +119,17 @@ targets:
     path:
       description: The config file.
       type: str
+    real_path:
+      description: The file actually read and edited, when O(targets[].path) goes through a symlink.
+      type: str
+      returned: when O(targets[].path) goes through a symlink
     status:
       description: >-
-        V(changed), V(unchanged), V(restored) (changed then put back by a rollback), V(different) (O(state=verified):
-        holds another token), V(missing) (O(state=verified): no token there), V(error) (could not be read or edited).
+        V(changed), V(unchanged), V(recovered) (already held the token, but an interrupted run had not finished its
+        reload/health: they ran again), V(restored) (changed then put back by a rollback), V(different)
+        (O(state=verified): holds another token), V(missing) (O(state=verified): no token there), V(pending)
+        (O(state=verified): holds the token but its reload/health never passed; run the deploy again), V(error) (could
+        not be read or edited).
       type: str
     fingerprint:
       description: Fingerprint of the token the file holds at the end, or null.
@@ -124,6 +140,9 @@ targets:
     backup_file:
       description: Backup of the original, when the file changed.
       type: str
+    created:
+      description: Whether the file did not exist and was made (O(targets[].create=true)).
+      type: bool
     reloaded:
       description: Whether its reload command or service ran.
       type: bool
@@ -132,6 +151,11 @@ targets:
       type: str
 changed_targets:
   description: How many targets changed and stayed changed.
+  returned: always
+  type: int
+recovered_targets:
+  description: How many targets were V(recovered) (their reload/health ran again after an interrupted run); they make the
+    host C(changed).
   returned: always
   type: int
 reloads:
@@ -167,11 +191,34 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.tokenops.tiflux.plugins.module_utils import _io
 from ansible_collections.tokenops.tiflux.plugins.module_utils._api import Client
 from ansible_collections.tokenops.tiflux.plugins.module_utils._connection import ApiConfigError, module_argument_spec
-from ansible_collections.tokenops.tiflux.plugins.module_utils._push import Push, PushError, key_path, read_token, targets_item_spec
+from ansible_collections.tokenops.tiflux.plugins.module_utils._push import Edit, PushError, check_target, read_token, targets_option
 from ansible_collections.tokenops.tiflux.plugins.module_utils._token import TokenError, fingerprint, normalize, redact
+from ansible_collections.tokenops.tiflux.plugins.module_utils._transaction import OUTPUT_QUOTE, Transaction
 
-# One definition for token_deploy and token_info: both take the inventory's tiflux_targets.
-TARGET_SPEC = targets_item_spec()
+
+class Target:
+    """One item of targets: its options, its edit, the file change it belongs to, and its report."""
+
+    def __init__(self, params):
+        self.params = params
+        self.path = params["path"]
+        self.edit = None
+        self.change = None
+        self.report = dict(path=self.path, status="unchanged", fingerprint=None, previous_fingerprint=None,
+                           backup_file=None, reloaded=False, created=False, message=None)
+
+    @property
+    def has_commands(self):
+        return any(self.params.get(name) for name in ("reload_command", "service", "health_command"))
+
+    def reload_command(self, systemctl):
+        """An argv list for a service (no shell: the unit name is never parsed by one), else the shell command."""
+        if self.params.get("service"):
+            return [systemctl, "restart" if self.params["service_state"] == "restarted" else "reload", self.params["service"]]
+        return self.params.get("reload_command")
+
+    def fail(self, message):
+        self.report.update(status="error", message=message)
 
 
 class Deployment:
@@ -179,56 +226,88 @@ class Deployment:
         self.module = module
         self.token = token
         self.params = module.params
-        self.entries = []  # (target params, keypath, Push or None, report dict)
+        self.targets = [Target(params) for params in self.params["targets"]]
+        self.tx = Transaction(module, backup=self.params["backup"])
         self.reloads = 0
+        self.systemctl = None
         self.diff = None
+
+    def count(self, status):
+        return sum(1 for target in self.targets if target.report["status"] == status)
+
+    def result(self, message):
+        changed, recovered = self.count("changed"), self.count("recovered")
+        return dict(
+            fingerprint=fingerprint(self.token), targets=[target.report for target in self.targets], reloads=self.reloads,
+            changed_targets=changed, recovered_targets=recovered, changed=changed + recovered > 0, message=message,
+            rolled_back=False, verified=None, status=None, http_status=None,
+        )
 
     def fail(self, message, **extra):
         result = self.result(message)
         result.update(extra)
         self.module.fail_json(msg=message, **result)
 
-    def result(self, message):
-        return dict(
-            fingerprint=fingerprint(self.token), targets=[e[3] for e in self.entries], reloads=self.reloads,
-            changed_targets=sum(1 for e in self.entries if e[3]["status"] == "changed"), message=message,
-            changed=any(e[3]["status"] == "changed" for e in self.entries), rolled_back=False,
-            verified=None, status=None, http_status=None,
-        )
+    def plan(self, write, verified=False):
+        """Compute every target's change in memory; nothing is written if any target is bad.
 
-    def plan(self):
-        """Compute every target's change in memory; nothing is written if any target is bad."""
+        With verified nothing will be written: a missing file is a target that does not hold the token."""
         problems = []
-        for target in self.params["targets"]:
-            report = dict(path=target["path"], status="unchanged", fingerprint=None, previous_fingerprint=None,
-                          backup_file=None, reloaded=False, message=None)
-            push = keypath = None
+        for target in self.targets:
+            params = target.params
             try:
-                try:
-                    keypath = key_path(target)
-                except PushError as exc:
-                    raise PushError("%s: %s" % (target["path"], exc))
-                push = Push(target["path"], target["format"], keypath, self.token)
-                report["previous_fingerprint"] = push.previous_fingerprint
-                report["fingerprint"] = push.previous_fingerprint
-                # old values read from the file, unless short placeholders (_token.MASK_MIN_LENGTH)
-                self.module.no_log_values.update(push.secrets)
+                keypath = check_target(params)
+                target.edit = Edit(params["format"], keypath, self.token)
+                target.change = self.tx.add(
+                    target.path, target.edit, follow=params["follow"], create=params["create"] or verified,
+                    create_dirs=params["create"] or verified,
+                    dir_mode=_io.parse_mode(params["dir_mode"]), file_args=dict((name, params[name]) for name in ("mode", "owner", "group")),
+                    journal=target.has_commands, on_target=True)
             except PushError as exc:
-                report.update(status="error", message=str(exc))
-                problems.append(str(exc))
-            self.entries.append((target, keypath, push, report))
+                target.fail("%s: %s" % (target.path, exc))
+            except _io.FileError as exc:
+                target.fail(str(exc))
+            if target.report["message"]:
+                problems.append(target.report["message"])
+        if write and any(target.params.get("service") for target in self.targets):
+            self.systemctl = self.module.get_bin_path("systemctl")
+            if not self.systemctl:
+                problems.append("systemctl is not installed on this host: use reload_command instead of service")
+        if not problems:
+            problems = self.tx.prepare(write)
+            for target in self.targets:
+                message = target.edit.error or target.change.error
+                if message:
+                    target.fail(message)
         if problems:
             self.fail("nothing was changed: %s" % "; ".join(problems))
+        # old values read from the files, unless short placeholders (_token.MASK_MIN_LENGTH)
+        self.module.no_log_values.update(self.tx.secrets)
+        want = fingerprint(self.token)
+        for target in self.targets:
+            target.report.update(previous_fingerprint=target.edit.previous_fingerprint, fingerprint=target.edit.previous_fingerprint)
+            if target.change.real_path != target.path:
+                target.report["real_path"] = target.change.real_path
+            if target.edit.changed:
+                target.report.update(status="changed", fingerprint=want, created=target.change.created)
+            elif not verified and target.has_commands and target.edit.previous == self.token and want in target.change.pending:
+                target.report.update(status="recovered", message="%s already held %s, but its reload/health had not passed "
+                                     "(an earlier run was interrupted): ran them again" % (target.path, want))
 
     def verify_only(self, client):
         """state=verified: every target holds the token, and it works from this host."""
         want = fingerprint(self.token)
         wrong = []
-        for target, keypath, push, report in self.entries:
-            report["status"] = "unchanged" if push.previous == self.token else ("missing" if push.previous is None else "different")
+        for target in self.targets:
+            edit, report = target.edit, target.report
+            report["status"] = "unchanged" if edit.previous == self.token else ("missing" if edit.previous is None else "different")
             if report["status"] != "unchanged":
-                held = "no token" if push.previous is None else "token %s" % push.previous_fingerprint
-                report["message"] = "%s holds %s, not %s" % (target["path"], held, want)
+                held = "no token" if edit.previous is None else "token %s" % edit.previous_fingerprint
+                report["message"] = "%s holds %s, not %s" % (target.path, held, want)
+            elif target.has_commands and want in target.change.pending:
+                report.update(status="pending", message="%s holds %s, but its reload/health did not pass after an interrupted "
+                              "deploy: run the deploy again" % (target.path, want))
+            if report["message"]:
                 wrong.append(report["message"])
         check = client.check(self.token)
         result = self.result(check["message"])
@@ -236,134 +315,122 @@ class Deployment:
         if wrong or not check["valid"]:
             reasons = wrong + ([] if check["valid"] else [check["message"]])
             self.module.fail_json(msg="; ".join(reasons), **result)
-        result["message"] = "all %d targets hold %s and it works from this host" % (len(self.entries), want)
+        result["message"] = "all %d targets hold %s and it works from this host" % (len(self.targets), want)
         self.module.exit_json(**result)
 
-    def _file_args(self, target, push):
-        attrs = dict((name, target.get(name)) for name in ("mode", "owner", "group"))
-        if not push.snapshot.exists and attrs["mode"] is None:
-            attrs["mode"] = "0600"
-        return self.module.load_file_common_arguments(attrs, path=push.snapshot.real_path)
-
     def _run(self, command):
-        rc, out, err = self.module.run_command(command, use_unsafe_shell=True)
-        # A reload or health command may print its config: name any token in it by fingerprint.
-        secrets = sorted(set([self.token]).union(*(e[2].secrets for e in self.entries if e[2] is not None)), key=len, reverse=True)
-        detail = " ".join(redact(err or out or "", secrets).split())[:200]
-        return rc, detail
+        if isinstance(command, list):
+            rc, out, err = self.module.run_command(command)
+        else:
+            rc, out, err = self.module.run_command(command, use_unsafe_shell=True)  # documented as a shell command
+        # A reload or health command may print its config: no token, nor any part of one, in what is quoted.
+        return rc, redact(err or out or "", self.tx.secrets | {self.token}, limit=OUTPUT_QUOTE)
 
-    def _reload(self, entries):
+    def _reload(self, targets):
         """Reload each distinct command/service once; returns failure messages."""
-        done, failures = set(), []
-        for target, _keypath, _push, report in entries:
-            if target.get("service"):
-                action = "restart" if target["service_state"] == "restarted" else "reload"
-                command = "systemctl %s %s" % (action, target["service"])
-            else:
-                command = target.get("reload_command")
+        done, failures = [], []
+        for target in targets:
+            command = target.reload_command(self.systemctl)
             if not command:
                 continue
-            report["reloaded"] = True
+            target.report["reloaded"] = True
             if command in done:
                 continue
-            done.add(command)
+            done.append(command)
             self.reloads += 1
             rc, detail = self._run(command)
             if rc != 0:
-                failures.append("reload of %s failed (rc=%s%s)" % (target["path"], rc, ": " + detail if detail else ""))
+                failures.append("reload of %s failed (rc=%s%s)" % (target.path, rc, ": " + detail if detail else ""))
         return failures
 
-    def _health(self, entries):
+    def _health(self, targets):
         done, failures = set(), []
-        for target, _keypath, _push, _report in entries:
-            command = target.get("health_command")
+        for target in targets:
+            command = target.params.get("health_command")
             if not command or command in done:
                 continue
             done.add(command)
-            attempts = max(1, target["health_retries"])
+            attempts = max(1, target.params["health_retries"])
             for attempt in range(attempts):
                 rc, detail = self._run(command)
                 if rc == 0:
                     break
                 if attempt + 1 < attempts:
-                    time.sleep(max(0, target["health_delay"]))
+                    time.sleep(max(0, target.params["health_delay"]))
             else:
                 failures.append("health command of %s failed %d times (rc=%s%s)" % (
-                    target["path"], attempts, rc, ": " + detail if detail else ""))
+                    target.path, attempts, rc, ": " + detail if detail else ""))
         return failures
 
-    def _rollback(self, applied, reason, **extra):
-        failures = []
-        for target, _keypath, push, report in applied:
-            try:
-                push.restore(self.module)
-                report.update(status="restored", fingerprint=report["previous_fingerprint"])
-            except Exception as exc:  # pylint: disable=broad-except
-                report["message"] = "could not restore %s (%s); its backup is %s" % (target["path"], exc, report["backup_file"])
-                failures.append(report["message"])
-        failures += self._reload(applied)
+    def _rollback(self, reason, **extra):
+        restored, failures = self.tx.rollback()
+        back = [target for target in self.targets if target.change in restored]
+        for target in back:
+            target.report.update(status="restored", fingerprint=target.report["previous_fingerprint"], backup_file=None,
+                                 created=False)
+        reload_failures = self._reload([target for target in back if target.edit.changed])
+        if not reload_failures:
+            self.tx.settle(restored)
         message = "%s; restored %d file(s) as they were%s" % (
-            reason, len(applied), " and reloaded them" if any(e[3]["reloaded"] for e in applied) else "")
+            reason, len(restored), " and reloaded them" if any(target.report["reloaded"] for target in back) else "")
+        failures += reload_failures
         if failures:
             message += "; rollback incomplete: %s" % "; ".join(failures)
         self.fail(message, rolled_back=True, changed=False, **extra)
 
     def deploy(self, client):
-        changed = [e for e in self.entries if e[2].changed]
-        for target, _keypath, push, report in changed:
-            report["status"] = "changed"
-            report["fingerprint"] = fingerprint(self.token)
+        work = [target for target in self.targets if target.report["status"] in ("changed", "recovered")]
         if self.module._diff:
-            self.diff = [e[2].diff() for e in changed]
+            self.diff = [change.diff(self.tx.secrets) for change in self.tx.files if change.changed]
         if self.module.check_mode:
-            return self.finish(None)
-
-        applied = []
-        for entry in changed:
-            target, _keypath, push, report = entry
-            try:
-                report["backup_file"] = push.apply(self.module, backup=self.params["backup"])
-            except PushError as exc:
-                # The failed write left its file as it was; put back the ones written before it.
-                report["message"] = str(exc)
-                self._rollback(applied, str(exc))
-            applied.append(entry)
-            try:
-                _io.set_attributes(self.module, self._file_args(target, push), True)
-            except Exception as exc:  # pylint: disable=broad-except
-                report["message"] = "%s: cannot set file attributes (%s)" % (target["path"], exc)
-                self._rollback(applied, report["message"])
-        for target, _keypath, push, report in self.entries:
-            if not push.changed and (target.get("owner") or target.get("group") or target.get("mode") is not None):
+            for target in self.targets:
                 try:
-                    if _io.set_attributes(self.module, self._file_args(target, push), False):
-                        report["status"] = "changed"
+                    if not target.edit.changed and target.change.apply_attributes(self.module):  # only compares
+                        target.report["status"] = "changed"
                 except _io.FileError as exc:
-                    report["message"] = str(exc)
-                    self._rollback(applied, str(exc))
+                    target.fail(str(exc))
+                    self.fail("nothing was changed: %s" % exc)
+            return self.finish(None)
+        try:
+            self.tx.commit()
+        except _io.FileError as exc:
+            for target in self.targets:
+                if target.change is self.tx.failed:
+                    target.report["message"] = str(exc)
+            self._rollback(str(exc))
+        for target in self.targets:
+            if target.edit.changed:
+                target.report["backup_file"] = target.change.backup_file
+            elif target.change.attrs_changed:
+                target.report["status"] = "changed"
 
-        failures = self._reload(changed) if changed else []
-        failures = failures or (self._health(changed) if changed else [])
+        failures = self._reload(work) or self._health(work)
         if failures:
-            self._rollback(applied, "; ".join(failures))
+            self._rollback("; ".join(failures))
+        self.tx.settle(set(target.change for target in work))
 
         check = None
         if self.params["verify"]:
             try:
                 # The proof reads the token back as the integrations will; one API call for all targets.
-                held = set(read_token(t["path"], t["format"], k) for t, k, _p, _r in self.entries)
-                if held != {self.token}:
-                    raise PushError("a target does not hold the deployed token after the write")
+                wrong = []
+                for target in self.targets:
+                    held = read_token(target.change.real_path, target.params["format"], target.edit.keypath)
+                    if held != self.token:
+                        wrong.append("%s holds token %s after the write, not %s" % (target.path, fingerprint(held), fingerprint(self.token)))
+                if wrong:
+                    raise PushError("; ".join(wrong))
                 check = client.check(self.token)
             except PushError as exc:
                 check = dict(status="error", valid=False, http_status=None, message=str(exc))
             if not check["valid"]:
-                self._rollback(applied, check["message"], verified=False, status=check["status"], http_status=check["http_status"])
+                self._rollback(check["message"], verified=False, status=check["status"], http_status=check["http_status"])
         return self.finish(check)
 
     def finish(self, check):
-        changed = sum(1 for e in self.entries if e[3]["status"] == "changed")
-        message = "%d of %d target(s) changed" % (changed, len(self.entries))
+        message = "%d of %d target(s) changed" % (self.count("changed"), len(self.targets))
+        if self.count("recovered"):
+            message += ", %d recovered (reload/health run again after an interrupted run)" % self.count("recovered")
         if check:
             message += "; %s" % check["message"]
         result = self.result(message)
@@ -376,8 +443,8 @@ class Deployment:
 
 def main():
     argument_spec = dict(
-        token=dict(type="str", required=True, no_log=True),
-        targets=dict(type="list", elements="dict", required=True, options=TARGET_SPEC),
+        token=dict(type="raw", required=True, no_log=True),  # raw: type=str would turn a number into a string silently
+        targets=targets_option(),
         state=dict(type="str", default="deployed", choices=["deployed", "verified"]),
         backup=dict(type="bool", default=True),
         verify=dict(type="bool", default=True),
@@ -385,20 +452,21 @@ def main():
     argument_spec.update(module_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     try:
-        token = normalize(module.params["token"])
+        token = normalize(module.params["token"], what="token")
         client = Client.from_options(module.params)
     except (TokenError, ApiConfigError) as exc:
         module.fail_json(msg=str(exc))
-    for target in module.params["targets"]:
-        if target.get("reload_command") and target.get("service"):
-            module.fail_json(msg="%s: set reload_command or service, not both" % target["path"])
     deployment = Deployment(module, token)
     if not module.params["targets"]:
         module.exit_json(msg="no targets on this host: nothing to deploy or prove", **deployment.result("no targets"))
-    deployment.plan()
-    if module.params["state"] == "verified":
-        deployment.verify_only(client)
-    deployment.deploy(client)
+    verified = module.params["state"] == "verified"
+    try:
+        deployment.plan(write=not (verified or module.check_mode), verified=verified)
+        if verified:
+            deployment.verify_only(client)
+        deployment.deploy(client)
+    finally:
+        deployment.tx.close()
 
 
 if __name__ == "__main__":

@@ -138,7 +138,7 @@ msg:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tokenops.tiflux.plugins.module_utils._connection import module_argument_spec
-from ansible_collections.tokenops.tiflux.plugins.module_utils._push import PushError, key_path, read_token, targets_item_spec
+from ansible_collections.tokenops.tiflux.plugins.module_utils._push import PushError, key_path, read_token, targets_option
 from ansible_collections.tokenops.tiflux.plugins.module_utils._token import fingerprint, maskable
 
 
@@ -147,7 +147,7 @@ def inspect(module, target, keypath):
     report = dict(path=target["path"], format=target["format"], key=target.get("key"), section=target.get("section"),
                   state="present", fingerprint=None, message="")
     try:
-        token = read_token(target["path"], target["format"], keypath)
+        token = read_token(target["path"], target["format"], keypath, follow=target.get("follow", False))
     except PushError as exc:
         # Every failure of read_token carries a reason; "unreadable" covers a future one without it.
         report.update(state=exc.reason or "unreadable", message=str(exc))
@@ -158,7 +158,7 @@ def inspect(module, target, keypath):
 
 
 def main():
-    argument_spec = dict(targets=dict(type="list", elements="dict", required=True, options=targets_item_spec()))
+    argument_spec = dict(targets=targets_option(writes=False))
     # Accepted for the action group's module_defaults and ansible_tiflux_* variables; unused (no API call).
     argument_spec.update(module_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)

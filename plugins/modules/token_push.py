@@ -14,18 +14,26 @@ description:
   - Writes O(token) at O(key) of an integration config on the target host; only the token's bytes change (comments,
     blank lines, key order, quoting of other lines, indentation, CRLF line endings and the trailing newline or its
     absence stay byte for byte).
-  - One write path for every format; the new content is computed in memory, optionally backed up and validated,
-    written to a 0600 temp file in the same directory and moved into place atomically. Unchanged content writes nothing.
+  - One write transaction for every format (shared with M(tokenops.tiflux.token_deploy)); the new content is computed
+    in memory, optionally backed up and validated, written to a C(0600) temp file in the same directory, given the
+    file's owner, group, mode and SELinux context, and moved into place atomically. Unchanged content writes nothing.
+  - Runs of this collection on one directory take turns (an advisory lock on the directory, held from the read to the
+    end of O(verify)); a file changed by anyone else after it was read is left as they wrote it, and the task fails
+    saying so.
+  - A path that another user could have planted or swapped is refused unless O(follow=true); see O(follow).
   - With O(verify=true) the token B(as written in the file) is checked from the host after the write; if the outcome
     is not V(valid) the original file is restored byte-identical (content, mode and owner) and the module fails with
     the check's message. One task per host gives push, proof and rollback.
-  - Neither the new nor the old token appears in any output; diffs show them as C(<token sha256:...>).
+  - Neither the new nor the old token appears in any output, nor any part of one in quoted command output; diffs show
+    them as C(<token sha256:...>).
 options:
   token:
     description:
       - The token to write. Surrounding whitespace (the newline that ends vault files) is removed.
+      - Must be a string of printable ASCII without whitespace, at most 4096 characters; a number, list or dict is
+        refused (not converted).
       - Required with O(state=present).
-    type: str
+    type: raw
   state:
     description:
       - V(present) writes the token; V(absent) removes the key (or empties a V(raw) file).
@@ -34,17 +42,36 @@ options:
     default: present
   create:
     description:
-      - Create the file when it does not exist. A created file gets mode C(0600) unless O(mode) says otherwise.
+      - Create the file when it does not exist. A created file gets mode C(0600) unless O(mode) says otherwise;
+        RV(created) says whether it was made.
     type: bool
     default: true
   create_dirs:
     description:
-      - Create missing parent directories (with the default umask). Without it a missing directory is an error.
+      - Create missing parent directories, with mode O(dir_mode). Without it a missing directory is an error.
+    type: bool
+    default: false
+  dir_mode:
+    description:
+      - Mode of the directories O(create_dirs) makes, as an octal string such as V('0750'). The umask neither widens
+        nor narrows it.
+    type: raw
+    default: "0700"
+  follow:
+    description:
+      - Trust the path as it is. By default a path someone other than root or the running user could have planted or
+        swapped is refused, with one line and nothing written; a symlink or a directory on the way owned by another
+        user or sitting in a directory writable by others without the sticky bit, and, in a sticky directory writable
+        by others such as C(/tmp), a symlink or a file owned by another user. Symlinks that only root or the running
+        user control are followed either way; RV(real_path) names the file edited.
+      - With V(true) every symlink is followed and the file's owner is kept, as M(ansible.builtin.copy) does; that
+        user may then read the token.
     type: bool
     default: false
   backup:
     description:
-      - Keep a timestamped copy of the original next to the file (C(path.PID.date~)); its path is RV(backup_file).
+      - Keep a timestamped copy of the original next to the file (C(path.YYYY-MM-DD@HH:MM:SS.RANDOM~), mode C(0600),
+        owned by the running user, whatever the original's mode); its path is RV(backup_file).
       - Only when the file changes. When the push leaves the file as it was (a write or O(validate) fails,
         or O(verify) fails and the original is put back), the copy is removed again.
       - The copy holds the old token like the original does, so delete it once the old token is revoked.
@@ -159,9 +186,13 @@ path:
   returned: always
   type: str
 real_path:
-  description: The file actually edited, when O(path) is a symlink.
-  returned: when O(path) is a symlink
+  description: The file actually edited, when O(path) goes through a symlink.
+  returned: when O(path) goes through a symlink
   type: str
+created:
+  description: Whether the file did not exist and was made (in check mode, would be made).
+  returned: always
+  type: bool
 fingerprint:
   description: Fingerprint of the token now at O(key) (C(sha256:) and 16 hex digits); null with O(state=absent).
   returned: always
@@ -176,7 +207,7 @@ backup_file:
   description: The backup of the original file.
   returned: when O(backup=true) and the file changed
   type: str
-  sample: /etc/zabbix/tiflux.env.2417.2026-11-29@02:15:07~
+  sample: /etc/zabbix/tiflux.env.2026-11-29@02:15:07.3f9a0c2b71de~
 verified:
   description: Whether the token as written was checked and V(valid); null when O(verify) is off or in check mode.
   returned: always
@@ -204,24 +235,87 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tokenops.tiflux.plugins.module_utils import _io
 from ansible_collections.tokenops.tiflux.plugins.module_utils._connection import ApiConfigError, module_argument_spec
-from ansible_collections.tokenops.tiflux.plugins.module_utils._push import Push, PushError, key_path, read_token, target_argument_spec
+from ansible_collections.tokenops.tiflux.plugins.module_utils._push import Edit, PushError, key_path, read_token, target_argument_spec
 from ansible_collections.tokenops.tiflux.plugins.module_utils._token import TokenError, fingerprint, normalize
+from ansible_collections.tokenops.tiflux.plugins.module_utils._transaction import Transaction
 
 
 def _client(params):
     """Imported here: only a push with verify talks to Tiflux, and a module run compiles every module it
-    imports, so a plain push does not carry the client's cost (issue 3 holds it to 1.1x lineinfile)."""
+    imports, so a plain push does not carry the client's cost (docs/performance.md)."""
     from ansible_collections.tokenops.tiflux.plugins.module_utils._api import Client  # pylint: disable=import-outside-toplevel
 
     return Client.from_options(params)
 
 
+def _verify(client, change, params):
+    """The check of the token as the integration will read it back from the file."""
+    try:
+        return client.check(read_token(change.real_path, params["format"], change.edits[0].keypath))
+    except PushError as exc:
+        return dict(status="error", http_status=None, message=str(exc))
+
+
+def _undo(module, tx, result, why):
+    """One way back for every failure after the write began: restore, then fail saying what happened."""
+    restored, problems = tx.rollback()
+    result.pop("backup_file", None)
+    result.update(changed=False, created=False)
+    if restored:
+        result["rolled_back"] = True
+        why += "; %s was restored as it was" % result["path"]
+    if problems:
+        why += "; " + "; ".join(problems)
+    module.fail_json(msg=why, **result)
+
+
+def run(module, tx, change, client):
+    params = module.params
+    problems = tx.prepare(write=not module.check_mode)
+    if problems:
+        module.fail_json(msg=problems[0])
+    # The old token (and earlier duplicates) were read from the file: ansible masks only no_log options, so mask
+    # them too, unless short placeholders (_token.MASK_MIN_LENGTH): the diff hides those by position anyway.
+    module.no_log_values.update(tx.secrets)
+    edit = change.edits[0]
+    result = dict(changed=change.changed, created=change.created, path=change.path,
+                  fingerprint=fingerprint(edit.token) if edit.token else None,
+                  previous_fingerprint=edit.previous_fingerprint, verified=None)
+    if change.real_path != change.path:
+        result["real_path"] = change.real_path
+    if module._diff:
+        result["diff"] = change.diff(tx.secrets)
+    if module.check_mode or not change.changed and not change.snapshot.exists:
+        try:
+            result["changed"] = change.changed or change.apply_attributes(module)  # in check mode: only compares
+        except _io.FileError as exc:
+            module.fail_json(msg=str(exc), **result)
+        module.exit_json(**result)
+
+    try:
+        tx.commit()
+    except _io.FileError as exc:
+        _undo(module, tx, result, str(exc))
+    result["changed"] = change.changed or change.attrs_changed
+    if change.backup_file:
+        result["backup_file"] = change.backup_file
+    if client is not None and edit.token:
+        check = _verify(client, change, params)
+        result.update(status=check["status"], http_status=check["http_status"], message=check["message"])
+        result["verified"] = check["status"] == "valid"
+        if not result["verified"]:
+            _undo(module, tx, result, check["message"])
+    module.exit_json(**result)
+
+
 def main():
     argument_spec = dict(
-        token=dict(type="str", no_log=True),
+        token=dict(type="raw", no_log=True),  # raw: type=str would turn a number into a string silently
         state=dict(type="str", default="present", choices=["present", "absent"]),
         create=dict(type="bool", default=True),
         create_dirs=dict(type="bool", default=False),
+        dir_mode=dict(type="raw", default="0700"),
+        follow=dict(type="bool", default=False),
         backup=dict(type="bool", default=False),
         validate=dict(type="str"),
         verify=dict(type="bool", default=False),
@@ -238,73 +332,23 @@ def main():
     params = module.params
     try:
         # errors about the arguments name the file too: with a loop over many files, which one?
-        token = normalize(params["token"]) if params["state"] == "present" else None
+        token = normalize(params["token"], what="token") if params["state"] == "present" else None
         keypath = key_path(params)
+        dir_mode = _io.parse_mode(params["dir_mode"])
         if params["validate"]:
             _io.check_validate(params["validate"])
     except (PushError, TokenError, _io.FileError) as exc:
         module.fail_json(msg="%s: %s; the file is unchanged" % (params["path"], exc))
+    tx = Transaction(module, backup=params["backup"], validate=params["validate"])
     try:
         client = _client(params) if params["verify"] else None
-        push = Push(params["path"], params["format"], keypath, token, params["state"], params["create"], params["create_dirs"])
-    except (PushError, ApiConfigError) as exc:
+        change = tx.add(params["path"], Edit(params["format"], keypath, token, params["state"]), follow=params["follow"],
+                        create=params["create"], create_dirs=params["create_dirs"], dir_mode=dir_mode, file_args=params)
+        run(module, tx, change, client)
+    except (ApiConfigError, _io.FileError) as exc:
         module.fail_json(msg=str(exc))
-    # The old token (and earlier duplicates) were read from the file: ansible masks only no_log options, so mask
-    # them too, unless short placeholders (_token.MASK_MIN_LENGTH): the diff hides those by position anyway.
-    module.no_log_values.update(push.secrets)
-
-    result = dict(changed=push.changed, path=push.path, fingerprint=fingerprint(token) if token else None,
-                  previous_fingerprint=push.previous_fingerprint, verified=None)
-    if push.snapshot.real_path != push.snapshot.path and push.snapshot.real_path != push.path:
-        result["real_path"] = push.snapshot.real_path
-    if module._diff:
-        result["diff"] = push.diff()
-
-    file_args = module.load_file_common_arguments(params, path=push.snapshot.real_path)
-    if not push.snapshot.exists and file_args.get("mode") is None:
-        file_args["mode"] = "0600"
-    if not push.snapshot.exists and params["state"] == "absent":
-        module.exit_json(**result)
-    if module.check_mode:
-        if push.snapshot.exists:
-            # In check mode this only compares owner/mode/context and reports.
-            try:
-                result["changed"] = _io.set_attributes(module, file_args, push.changed)
-            except _io.FileError as exc:
-                module.fail_json(msg=str(exc), **result)
-        module.exit_json(**result)
-
-    try:
-        backup_file = push.apply(module, validate=params["validate"], backup=params["backup"])
-    except PushError as exc:
-        result["changed"] = False  # the write path leaves the file as it was
-        module.fail_json(msg=str(exc), **result)
-    if backup_file:
-        result["backup_file"] = backup_file
-    try:
-        result["changed"] = _io.set_attributes(module, file_args, push.changed)
-    except _io.FileError as exc:
-        # A bad owner, group or mode is found only after the move: put the original back.
-        push.restore(module)
-        push.discard_backup()
-        result.pop("backup_file", None)
-        result.update(changed=False, rolled_back=True)
-        module.fail_json(msg="%s; the original file was restored" % exc, **result)
-
-    if client is not None and params["state"] == "present":
-        try:
-            check = client.check(read_token(push.path, params["format"], push.keypath))
-        except PushError as exc:
-            check = dict(status="error", http_status=None, message=str(exc))
-        result.update(status=check["status"], http_status=check["http_status"], message=check["message"])
-        result["verified"] = check["status"] == "valid"
-        if not result["verified"]:
-            push.restore(module)
-            push.discard_backup()  # the file is as it was
-            result.pop("backup_file", None)
-            result.update(rolled_back=True, changed=False)
-            module.fail_json(msg="%s; %s was restored as it was" % (check["message"], push.path), **result)
-    module.exit_json(**result)
+    finally:
+        tx.close()
 
 
 if __name__ == "__main__":

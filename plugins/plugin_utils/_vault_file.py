@@ -28,7 +28,7 @@ import time
 
 # One write path: the constants, the temp-file naming and the directory fsync of the host-side writes.
 from ansible_collections.tokenops.tiflux.plugins.module_utils._io import (
-    PRIVATE_MODE, TEMP_MARK, _fsync_dir, describe_os_error, remove_stale_temps,
+    PRIVATE_MODE, TEMP_MARK, describe_os_error, fsync_dir, remove_stale_temps,
 )
 
 # How long a promotion waits for another one of the same file before it gives up.
@@ -205,7 +205,7 @@ class LockedFile:
             except OSError as exc:
                 raise VaultFileError("cannot replace %s: %s; the file is unchanged" % (self.path, describe_os_error(exc)))
             tmp = None
-            _fsync_dir(directory)
+            fsync_dir(directory)
         finally:
             if tmp is not None:
                 try:

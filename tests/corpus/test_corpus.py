@@ -9,7 +9,7 @@ A case is a directory holding `case.json`:
      "args": {...},             # module arguments; "{file}", "{dir}", "{new}", "{old}" are replaced
      "expect": "regex",         # searched (case-insensitive) in the failure message
      "special": "dir" | "fifo" | "loop" | "badjson" | "second",   # optional, see _prepare
-     "xfail": "why"}            # optional: a known defect (PROPOSED_FIXES.md); strict, so a fix shows up
+     "xfail": "why"}            # optional: a known defect; strict, so a fix shows up
 
 and optionally `content`, the bytes of the config file at {file} before the run ("{old}" in it is
 replaced by the OLD token), or `content.b64`, the same in base64 for binary data (NUL bytes, invalid
@@ -168,7 +168,7 @@ def test_bad_input(name, modules, tmp_path, monkeypatch, capsys, request):
     after = _state(work)
     # a complete backup of a file that was written and then restored is allowed (backup: true keeps it)
     for name in set(after) - set(before):
-        match = re.match(r"^(.+)\.\d+\.\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d~$", name)
+        match = re.match(r"^(.+)\.\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d\.[0-9a-f]{12}~$", name)
         if match and match.group(1) in before and after[name][1] == before[match.group(1)][1]:
             del after[name]
     assert after == before, "the case's files changed"

@@ -398,12 +398,15 @@ def test_kill_token_push_during_validate_then_rerun_sweeps_temp(rotation):
     assert open(env_path, "rb").read() == F.ENV_TEMPLATE.format(token=rot.new).encode()
 
 
-def test_kill_token_deploy_during_reload_then_rerun_converges(rotation):
-    """kill -9 of token_deploy while a reload runs (files written, no rollback possible): the rerun
-    leaves every host on the new token, verified, with no temp or stray file."""
+def test_kill_token_deploy_during_reload_then_rerun_reloads_again(rotation):
+    """kill -9 of token_deploy while a reload runs (files written, the integration still on the old token): the
+    journal beside the file makes the rerun reload and check again although the files are up to date; while
+    that reload fails the verdict is NOT safe, and once it passes every host is on the new token, verified."""
     rot = rotation
     marker = "sleep 62.%d" % os.getpid()
-    rot.make_fleet(2, target_extra={"h000": dict(reload_command="sh -c '%s; true'" % marker)})
+    log, fail, calm = (os.path.join(rot.root, name) for name in ("reloads.log", "reload-fails", "reload-calm"))
+    reload_command = "sh -c 'echo reload >> %s; test -e %s && exit 3; test -e %s || %s; true'" % (log, fail, calm, marker)
+    rot.make_fleet(2, target_extra={"h000": dict(reload_command=reload_command)})
     before = rot.snapshot()
     proc, varfile = _run_in_background(rot, ROTATE, {})
     try:
@@ -420,14 +423,29 @@ def test_kill_token_deploy_during_reload_then_rerun_converges(rotation):
     report = rot.report()
     assert report["hosts"]["h000"]["status"] == "failed", report["hosts"]["h000"]
     assert report["safe_to_revoke"] is False
-    # killed after the write: h000 is on the new token, unproven; h001 rotated
-    assert rot.fleet.on_token("h000", rot.new) or rot.fleet.state("h000") == before["h000"]
+    # killed after the write: h000 is on the new token, its integration never reloaded; h001 rotated
+    assert rot.fleet.on_token("h000", rot.new)
+    assert len(open(log).read().split()) == 1
+
+    open(calm, "w").close()
+    open(fail, "w").close()  # the integration cannot reload yet
+    rot.clear_report()
+    rot.run(ROTATE)
+    assert rot.last["rc"] != 0, rot.last["out"][-3000:]
+    report = rot.report()
+    assert report["safe_to_revoke"] is False, "the rerun must not call a host safe before its reload passed"
+    assert report["hosts"]["h000"]["status"] not in ("rotated", "unchanged"), report["hosts"]["h000"]
+    assert len(open(log).read().split()) == 2, "the reload ran again although the files were up to date"
+
+    os.unlink(fail)
     rot.clear_report()
     rot.run(ROTATE)
     assert rot.last["rc"] == 0, rot.last["out"][-3000:]
-    report, statuses = check_hosts(rot, before, "rotated", True)
-    assert statuses == {"h000": "unchanged", "h001": "unchanged"} or set(statuses.values()) <= {"rotated", "unchanged"}, statuses
+    assert len(open(log).read().split()) == 3
+    report, _statuses = check_hosts(rot, before, "rotated", True)
+    assert "recovered" in [t["status"] for t in report["hosts"]["h000"]["targets"]], report["hosts"]["h000"]
     assert report["safe_to_revoke"] is True
+    assert rot.fleet.stray_files("h000") == [], "the journal is cleared once the reload passed"
 
 
 # -- a host that dies mid-batch (SSH hosts) -------------------------------------------------------

@@ -150,8 +150,8 @@ def test_negative_control_injected_leak_is_caught(leak_env):
 
 
 def test_token_deploy_bad_target_element_keeps_token_out(leak_env):
-    """A targets element that is not a dict makes ansible-core skip no_log masking of the whole module call
-    (PROPOSED_FIXES.md F4): the action plugin must refuse it before the module runs, with no token in the output."""
+    """A targets element that is not a dict makes ansible-core skip no_log masking of the whole module call (a
+    limitation of ansible-core): the action plugin must refuse it before the module runs, with no token in the output."""
     rot = leak_env
     playbook = os.path.join(rot.root, "bad_targets.yml")
     with open(playbook, "w") as handle:

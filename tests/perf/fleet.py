@@ -219,7 +219,7 @@ class Fleet:
         return found
 
     def stray_files(self, host):
-        """Files in a host's directories other than its targets and their backups (path.PID.date~)."""
+        """Files in a host's directories other than its targets and their complete backups (path.date.RANDOM~)."""
         names = set(os.path.basename(t["path"]) for t in self.targets(host))
         dirs = set(os.path.dirname(t["path"]) for t in self.targets(host))
         stray = []
@@ -227,7 +227,7 @@ class Fleet:
             for name in os.listdir(d):
                 if name in names:
                     continue
-                if re.match(r"^(tiflux\.env|config\.json)\.\d+\.\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d~$", name):
+                if re.match(r"^(tiflux\.env|config\.json)\.\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d\.[0-9a-f]{12}~$", name):
                     p = os.path.join(d, name)
                     if os.path.getsize(p) > 0:
                         continue  # a complete backup is expected (token_deploy backs up by default)

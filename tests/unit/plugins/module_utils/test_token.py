@@ -62,6 +62,52 @@ def test_redact_replaces_every_occurrence():
     assert out.count(fingerprint(TOKEN)) == 2
 
 
+JWT = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
+OTHER = "oldTokenValue-0123456789abcdef"
+
+
+@pytest.mark.parametrize("fragment", [JWT[:23], JWT[30:42], JWT[-12:], JWT[40:95]])
+def test_redact_masks_any_run_of_twelve_characters_of_a_token(fragment):
+    out = redact("config: token=%s; end" % fragment, [JWT, OTHER])
+    assert fragment not in out and "<part of token %s>" % fingerprint(JWT) in out
+    assert out.startswith("config: token=") and out.endswith("; end")
+
+
+def test_redact_keeps_shorter_runs_and_other_text():
+    out = redact("x=%s y=%s" % (JWT[:11], OTHER[5:17]), [JWT, OTHER])
+    assert out == "x=%s y=<part of token %s>" % (JWT[:11], fingerprint(OTHER))
+
+
+def test_redact_with_a_limit_is_one_capped_line_masked_before_the_cut():
+    text = "line one\n" + "a" * 150 + JWT[:40] + "\nmore\n" * 50
+    out = redact(text, [JWT], limit=200)
+    assert "\n" not in out and len(out) <= 203 and out.endswith("...")
+    assert JWT[:12] not in out and JWT[:20] not in out
+    for i in range(len(JWT) - 11):
+        assert JWT[i:i + 12] not in out
+
+
+def test_redact_ignores_what_is_not_a_string():
+    assert redact("a %s b" % JWT, [JWT, None, 5, ""]) == "a <token %s> b" % fingerprint(JWT)
+
+
+@pytest.mark.parametrize("raw, kind", [(12345, "a number"), ([TOKEN], "a list"), ({"t": TOKEN}, "a dict"),
+                                       (True, "a boolean"), (1.5, "a number")])
+def test_normalize_names_the_option_and_the_expected_type(raw, kind):
+    with pytest.raises(TokenError) as err:
+        normalize(raw, what="token")
+    message = str(err.value)
+    assert message.startswith("token must be a string of printable ASCII without whitespace, at most 4096 characters")
+    assert "got %s" % kind in message and TOKEN not in message and "\n" not in message
+
+
+def test_normalize_refuses_a_10kb_token():
+    with pytest.raises(TokenError) as err:
+        normalize("a" * 10240, what="token")
+    assert "10240 characters" in str(err.value) and "at most 4096" in str(err.value) and "a" * 20 not in str(err.value)
+    assert normalize("a" * 4096) == "a" * 4096
+
+
 # -- claims ----------------------------------------------------------------------------------------
 
 def _jwt(payload, header=None):

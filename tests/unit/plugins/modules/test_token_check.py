@@ -123,3 +123,8 @@ def test_bad_input(run_module, bad, cause):
     result, out = run_module(main, dict(dict(allow_http=True), **bad))
     assert result["failed"] is True and cause in result["msg"]
     assert "a b" not in out
+
+
+def test_bad_probe_is_one_line(run_module):
+    result, _out = run_module(main, dict(token="newTokenValue-fedcba9876543210", probes=["users/me"]))
+    assert result["failed"] and "not an API path" in result["msg"]

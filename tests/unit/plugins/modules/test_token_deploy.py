@@ -8,10 +8,14 @@ from __future__ import annotations
 import os
 import stat
 
+import pytest
+
 from ansible_collections.tokenops.tiflux.plugins.module_utils._token import fingerprint
+from ansible_collections.tokenops.tiflux.plugins.modules import token_deploy
 from ansible_collections.tokenops.tiflux.plugins.modules.token_deploy import main
 
 OLD = "oldTokenValue-0123456789abcdef"
+NEW = "newTokenValue-fedcba9876543210"
 
 
 def configs(tmp_path, token=OLD):
@@ -122,3 +126,184 @@ def test_a_health_command_printing_its_config_shows_fingerprints(sim, account, r
     assert result["failed"] and result["rolled_back"]
     assert token not in out and OLD not in out
     assert "<token %s>" % fingerprint(token) in result["msg"]
+
+
+def test_bad_owner_on_a_second_target_rolls_back_the_first(run_module, tmp_path):
+    first, second = tmp_path / "a.env", tmp_path / "b.env"
+    for path in (first, second):
+        path.write_text("TIFLUX_API_TOKEN=%s\n" % OLD)
+    targets = [dict(path=str(first), format="env", key="TIFLUX_API_TOKEN"),
+               dict(path=str(second), format="env", key="TIFLUX_API_TOKEN", owner="no-such-user-tiflux")]
+    result, _out = run_module(main, dict(token=NEW, targets=targets, verify=False))
+    assert result["failed"] and result["rolled_back"]
+    assert first.read_text() == second.read_text() == "TIFLUX_API_TOKEN=%s\n" % OLD
+
+
+def test_two_keys_of_one_file_are_both_deployed(sim, account, run_module, tmp_path):
+    _user, token = account
+    shared = tmp_path / "shared.env"
+    shared.write_text("# two integrations\nZABBIX_TIFLUX_TOKEN=%s\nSYNC_TIFLUX_TOKEN=%s\n" % (OLD, OLD))
+    log = tmp_path / "reloads.log"
+    targets = [dict(path=str(shared), format="env", key="ZABBIX_TIFLUX_TOKEN", reload_command="echo z >> %s" % log),
+               dict(path=str(shared), format="env", key="SYNC_TIFLUX_TOKEN", reload_command="echo s >> %s" % log)]
+    result, out = run(run_module, sim, token, targets)
+    assert "failed" not in result, result["msg"]
+    assert shared.read_text() == "# two integrations\nZABBIX_TIFLUX_TOKEN=%s\nSYNC_TIFLUX_TOKEN=%s\n" % (token, token)
+    assert result["verified"] and result["changed_targets"] == 2 and log.read_text().split() == ["z", "s"]
+    assert [t["previous_fingerprint"] for t in result["targets"]] == [fingerprint(OLD)] * 2
+    assert result["targets"][0]["backup_file"] == result["targets"][1]["backup_file"]
+    assert open(result["targets"][0]["backup_file"]).read().count(OLD) == 2, "one backup of the file as it was"
+    assert token not in out and OLD not in out
+
+
+def test_a_missing_file_fails_the_host_before_any_file_is_written(run_module, tmp_path):
+    present = tmp_path / "a.env"
+    present.write_text("TIFLUX_API_TOKEN=%s\n" % OLD)
+    typo = tmp_path / "confg.json"
+    targets = [dict(path=str(present), format="env", key="TIFLUX_API_TOKEN"),
+               dict(path=str(typo), format="json", key="tiflux.token")]
+    result, _out = run_module(main, dict(token=NEW, targets=targets, verify=False))
+    assert result["failed"] and "%s does not exist: set create: true on the target to create it" % typo in result["msg"]
+    assert "create_dirs" not in result["msg"] and "\n" not in result["msg"]
+    assert present.read_text() == "TIFLUX_API_TOKEN=%s\n" % OLD and not typo.exists()
+    assert sorted(os.listdir(str(tmp_path))) == ["a.env"]
+    typo_dir = tmp_path / "nodir" / "config.json"
+    result, _out = run_module(main, dict(token=NEW, targets=[dict(path=str(typo_dir), format="json", key="t")], verify=False))
+    assert result["failed"] and "set create: true on the target" in result["msg"] and "create_dirs" not in result["msg"]
+
+
+def test_create_true_makes_the_file_and_its_directories_private(run_module, tmp_path):
+    path = tmp_path / "opt" / "sync" / "config.json"
+    old = os.umask(0)
+    try:
+        result, _out = run_module(main, dict(token=NEW, verify=False, targets=[
+            dict(path=str(path), format="json", key="tiflux.token", create=True)]))
+    finally:
+        os.umask(old)
+    assert result["changed"] and result["targets"][0]["created"] is True and result["targets"][0]["status"] == "changed"
+    assert stat.S_IMODE(os.stat(str(path)).st_mode) == 0o600
+    assert [stat.S_IMODE(os.stat(str(d)).st_mode) for d in (tmp_path / "opt", path.parent)] == [0o700, 0o700]
+    result, _out = run_module(main, dict(token=NEW, verify=False, targets=[
+        dict(path=str(path), format="json", key="tiflux.token", create=True)]))
+    assert result["changed"] is False and result["targets"][0]["created"] is False
+
+
+def test_reload_and_health_output_with_part_of_a_token_is_masked(sim, account, run_module, tmp_path):
+    _user, token = account
+    targets, _log = configs(tmp_path)
+    # prints 40 characters of the file after the write: the first 23 of the new token (and of the old, on rollback)
+    targets[0]["health_command"] = "head -c 40 %s | tail -c 23; exit 1" % targets[0]["path"]
+    targets[0]["health_retries"] = 1
+    targets[1]["reload_command"] = "cut -c 30-60 %s; true" % targets[1]["path"]
+    result, out = run(run_module, sim, token, targets)
+    assert result["failed"] and result["rolled_back"]
+    for secret in (token, OLD):
+        assert not [i for i in range(len(secret) - 11) if secret[i:i + 12] in out], "a run of 12 characters of a token"
+    assert "<part of token %s>" % fingerprint(token) in result["msg"]
+
+
+def test_an_int_token_is_refused_naming_the_option(run_module, tmp_path):
+    targets, _log = configs(tmp_path)
+    result, _out = run_module(main, dict(token=1234567890, targets=targets, verify=False))
+    assert result["failed"] and result["msg"].startswith("token must be a string of printable ASCII")
+    assert "got a number" in result["msg"]
+
+
+def test_a_service_is_reloaded_through_systemctl_without_a_shell(run_module, tmp_path, monkeypatch):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "calls"
+    fake = bin_dir / "systemctl"
+    fake.write_text("#!/bin/sh\nprintf '%%s|' \"$@\" >> %s\necho >> %s\n" % (calls, calls))
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", "%s:%s" % (bin_dir, os.environ["PATH"]))
+    path = tmp_path / "a.env"
+    path.write_text("TIFLUX_API_TOKEN=%s\n" % OLD)
+    targets = [dict(path=str(path), format="env", key="TIFLUX_API_TOKEN", service="zabbix-server@main.service",
+                    service_state="restarted")]
+    result, _out = run_module(main, dict(token=NEW, targets=targets, verify=False))
+    assert result["changed"] and result["reloads"] == 1
+    assert calls.read_text() == "restart|zabbix-server@main.service|\n"
+    targets[0]["service"] = "x; touch %s" % (tmp_path / "pwned")
+    path.write_text("TIFLUX_API_TOKEN=%s\n" % OLD)
+    result, _out = run_module(main, dict(token=NEW, targets=targets, verify=False))
+    assert result["failed"] and "systemd unit name" in result["msg"] and not (tmp_path / "pwned").exists()
+    assert path.read_text() == "TIFLUX_API_TOKEN=%s\n" % OLD
+
+
+class Killed(BaseException):
+    """What kill -9 does to the module between the write and the reload, in-process."""
+
+
+def die(_self, _work):
+    raise Killed()
+
+
+def test_a_run_interrupted_before_its_reload_is_recovered_by_the_next(sim, account, run_module, tmp_path, monkeypatch):
+    _user, token = account
+    targets, log = configs(tmp_path)
+    real_reload = token_deploy.Deployment._reload  # pylint: disable=protected-access
+    monkeypatch.setattr(token_deploy.Deployment, "_reload", die)
+    with pytest.raises(Killed):
+        run(run_module, sim, token, targets)
+    monkeypatch.setattr(token_deploy.Deployment, "_reload", real_reload)
+    assert token in open(targets[0]["path"]).read() and not log.exists(), "written, never reloaded"
+
+    result, out = run(run_module, sim, token, targets)
+    assert "failed" not in result, result["msg"]
+    assert [t["status"] for t in result["targets"]] == ["recovered", "recovered"]
+    assert result["recovered_targets"] == 2 and result["changed_targets"] == 0 and result["changed"] is True
+    assert log.read_text().split() == ["a", "b"] and result["verified"], "reloaded and proven although the files were up to date"
+    assert token not in out
+    result, _out = run(run_module, sim, token, targets)
+    assert [t["status"] for t in result["targets"]] == ["unchanged", "unchanged"] and result["changed"] is False
+    assert log.read_text().split() == ["a", "b"]
+    assert sorted(n for n in os.listdir(str(tmp_path)) if "tiflux-journal" in n) == []
+
+
+def test_a_recovery_whose_reload_fails_is_not_unchanged(sim, account, run_module, tmp_path, monkeypatch):
+    _user, token = account
+    targets, _log = configs(tmp_path)
+    monkeypatch.setattr(token_deploy.Deployment, "_reload", die)
+    with pytest.raises(Killed):
+        run(run_module, sim, token, targets)
+    monkeypatch.undo()
+    targets[0]["reload_command"] = "exit 7"
+    result, _out = run(run_module, sim, token, targets)
+    assert result["failed"] and "reload of %s failed (rc=7)" % targets[0]["path"] in result["msg"]
+    result, _out = run(run_module, sim, token, targets, state="verified")
+    assert result["failed"] and [t["status"] for t in result["targets"]][0] == "pending"
+
+
+def test_changed_is_a_bool_everywhere(sim, account, run_module, tmp_path):
+    _user, token = account
+    targets, _log = configs(tmp_path)
+    for kwargs in (dict(check_mode=True), dict(), dict()):
+        result, _out = run(run_module, sim, token, targets, **kwargs)
+        assert isinstance(result["changed"], bool) and isinstance(result["changed_targets"], int)
+
+
+def test_a_trusted_link_is_followed_and_named(run_module, tmp_path):
+    real = tmp_path / "real.env"
+    real.write_text("TIFLUX_API_TOKEN=%s\n" % OLD)
+    (tmp_path / "link.env").symlink_to(real)
+    result, _out = run_module(main, dict(token=NEW, verify=False, targets=[
+        dict(path=str(tmp_path / "link.env"), format="env", key="TIFLUX_API_TOKEN")]))
+    assert result["targets"][0]["real_path"] == str(real) and real.read_text() == "TIFLUX_API_TOKEN=%s\n" % NEW
+    assert os.path.islink(str(tmp_path / "link.env"))
+
+
+def test_a_link_another_user_planted_fails_the_host_before_anything_is_written(run_module, other_user, open_dir, tmp_path):
+    first = tmp_path / "a.env"
+    first.write_text("TIFLUX_API_TOKEN=%s\n" % OLD)
+    victim = tmp_path / "victim"
+    victim.write_text("")
+    link = open_dir / "tiflux.env"
+    link.symlink_to(victim)
+    other_user.own(link)
+    targets = [dict(path=str(first), format="env", key="TIFLUX_API_TOKEN"),
+               dict(path=str(link), format="env", key="TIFLUX_API_TOKEN")]
+    result, out = run_module(main, dict(token=NEW, targets=targets, verify=False))
+    assert result["failed"] and result["msg"].startswith("nothing was changed") and other_user.name in result["msg"]
+    assert [t["status"] for t in result["targets"]] == ["unchanged", "error"]
+    assert first.read_text() == "TIFLUX_API_TOKEN=%s\n" % OLD and victim.read_text() == "" and NEW not in out

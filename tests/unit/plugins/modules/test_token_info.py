@@ -158,3 +158,14 @@ def test_tokens_read_are_hidden_from_every_output(tmp_path):
     path = write(tmp_path, "a.env", "T=%s\n" % TOKEN)
     report = token_info.inspect(FakeModule, dict(path=path, format="env", key="T"), ("T",))
     assert FakeModule.no_log_values == {TOKEN} and TOKEN not in repr(report)
+
+
+def test_a_target_a_deploy_would_refuse_is_unreadable_unless_trusted(run_module, tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(str(shared), 0o777)  # anyone could swap the file: token_deploy refuses it, token_info agrees
+    path = write(shared, "tiflux.env", "TIFLUX_API_TOKEN=%s\n" % TOKEN)
+    result, out = run(run_module, [dict(path=path, format="env", key="TIFLUX_API_TOKEN")])
+    assert result["targets"][0]["state"] == "unreadable" and "sticky bit" in result["targets"][0]["message"]
+    result, out = run(run_module, [dict(path=path, format="env", key="TIFLUX_API_TOKEN", follow=True)])
+    assert result["targets"][0]["state"] == "present" and TOKEN not in out

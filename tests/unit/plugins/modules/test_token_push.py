@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import subprocess
@@ -12,6 +13,7 @@ import sys
 
 import pytest
 
+from ansible_collections.tokenops.tiflux.plugins.module_utils import _io
 from ansible_collections.tokenops.tiflux.plugins.module_utils._token import fingerprint
 from ansible_collections.tokenops.tiflux.plugins.modules.token_push import main
 
@@ -264,14 +266,14 @@ def test_stale_temp_files_of_a_killed_run_are_swept(run_module, tmp_path):
 
 
 def test_a_push_without_verify_does_not_load_the_client():
-    # Every module run compiles what it imports from the AnsiballZ zip (issue 3: token_push <= 1.1x lineinfile).
+    # Every module run compiles what it imports from the AnsiballZ zip (docs/performance.md: token_push <= 1.1x lineinfile).
     code = ("import sys\n"
             "import ansible_collections.tokenops.tiflux.plugins.modules.token_push\n"
             "utils = 'ansible_collections.tokenops.tiflux.plugins.module_utils.'\n"
             "print(sorted(m[len(utils):] for m in sys.modules if m.startswith(utils)))\n")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
-    assert out.stdout.strip() == str(["_connection", "_formats", "_io", "_push", "_token"])
+    assert out.stdout.strip() == str(["_connection", "_formats", "_io", "_push", "_token", "_transaction"])
 
 
 PREV = "prevTokenValue-aaaabbbbccccdddd"
@@ -353,3 +355,131 @@ def test_a_missing_token_names_the_file(run_module, tmp_path):
     result, _out = run_module(main, dict(path=str(path), format="env", key="TIFLUX_API_TOKEN"))  # no token at all
     assert result["failed"] is True and str(path) in result["msg"] and "missing" in result["msg"]
     assert path.read_text() == "A=1\n"
+
+
+def test_bad_owner_leaves_the_original_file(run_module, tmp_path):
+    # owner, group and mode are set on the temp file before the rename: a bad one writes nothing
+    path = tmp_path / "tiflux.env"
+    path.write_text("TIFLUX_API_TOKEN=%s\n" % OLD)
+    result, out = push(run_module, path, owner="no-such-user-tiflux")
+    assert result["failed"] and not result.get("rolled_back") and result["changed"] is False
+    assert "no-such-user-tiflux" in result["msg"] and "unchanged" in result["msg"] and "\n" not in result["msg"]
+    assert path.read_text() == "TIFLUX_API_TOKEN=%s\n" % OLD
+    assert NEW not in out and OLD not in out
+    assert sorted(os.listdir(str(tmp_path))) == ["tiflux.env"]
+
+
+def test_bad_probe_fails_before_anything_is_written(run_module, tmp_path):
+    path = tmp_path / "tiflux.env"
+    path.write_text("TIFLUX_API_TOKEN=%s\n" % OLD)
+    result, _out = push(run_module, path, verify=True, probes=["users/me"])
+    assert result["failed"] and "not an API path" in result["msg"] and "\n" not in result["msg"]
+    assert path.read_text() == "TIFLUX_API_TOKEN=%s\n" % OLD
+
+
+def test_failed_backup_leaves_no_empty_copy(run_module, tmp_path, monkeypatch):
+    def no_space(_fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(_io.os, "fsync", no_space)  # the first fsync of a push is its backup's
+    path = tmp_path / "tiflux.env"
+    path.write_text("TIFLUX_API_TOKEN=%s\n" % OLD)
+    result, _out = push(run_module, path, backup=True)
+    assert result["failed"] and "cannot back up" in result["msg"] and "no space left" in result["msg"]
+    assert sorted(os.listdir(str(tmp_path))) == ["tiflux.env"]
+    assert path.read_text() == "TIFLUX_API_TOKEN=%s\n" % OLD
+
+
+# -- what another user could have planted ----------------------------------------------------------
+
+def test_a_link_another_user_planted_in_a_sticky_directory_is_not_followed(run_module, other_user, open_dir, tmp_path):
+    victim = tmp_path / "victim"  # e.g. a file the attacker can read, or a system file
+    victim.write_text("TIFLUX_API_TOKEN=x\n")
+    link = open_dir / "tiflux.env"
+    link.symlink_to(victim)
+    other_user.own(link)
+    result, out = push(run_module, link, backup=True)
+    assert result["failed"] and other_user.name in result["msg"] and "follow: true" in result["msg"]
+    assert "\n" not in result["msg"] and NEW not in out
+    assert victim.read_text() == "TIFLUX_API_TOKEN=x\n" and os.path.islink(str(link))
+    assert names_in(open_dir) == ["tiflux.env"] and names_in(tmp_path) == sorted(["shared", "victim"])
+    result, _out = push(run_module, link, follow=True)
+    assert result["changed"] and result["real_path"] == str(victim) and NEW in victim.read_text()
+
+
+def test_a_file_another_user_created_in_a_sticky_directory_is_not_written(run_module, other_user, open_dir):
+    planted = open_dir / "tiflux.env"
+    planted.write_text("TIFLUX_API_TOKEN=x\n")
+    os.chmod(str(planted), 0o644)
+    other_user.own(planted)
+    result, out = push(run_module, planted)
+    assert result["failed"] and "owned by %s" % other_user.name in result["msg"] and NEW not in out
+    assert planted.read_text() == "TIFLUX_API_TOKEN=x\n"
+    # trusted explicitly: written, and like ansible.builtin.copy the file keeps its owner
+    result, _out = push(run_module, planted, follow=True)
+    assert result["changed"] and os.stat(str(planted)).st_uid == other_user.uid
+
+
+def test_a_new_file_in_a_sticky_directory_is_ours_and_private(run_module, open_dir):
+    result, _out = push(run_module, open_dir / "new.env")
+    st = os.stat(str(open_dir / "new.env"))
+    assert result["created"] is True and st.st_uid == os.geteuid() and stat.S_IMODE(st.st_mode) == 0o600
+
+
+def test_create_dirs_under_umask_000_makes_private_directories(run_module, tmp_path):
+    old = os.umask(0)
+    try:
+        result, _out = push(run_module, tmp_path / "a" / "b" / "tiflux.env", create_dirs=True)
+        other, _out = push(run_module, tmp_path / "c" / "tiflux.env", create_dirs=True, dir_mode="0750")
+    finally:
+        os.umask(old)
+    assert result["changed"] and result["created"] and other["created"]
+    assert [stat.S_IMODE(os.stat(str(d)).st_mode) for d in (tmp_path / "a", tmp_path / "a" / "b", tmp_path / "c")] == [0o700, 0o700, 0o750]
+    assert stat.S_IMODE(os.stat(str(tmp_path / "a" / "b" / "tiflux.env")).st_mode) == 0o600
+
+
+def test_created_says_whether_the_file_was_made(run_module, tmp_path):
+    path = tmp_path / "tiflux.env"
+    assert push(run_module, path, check_mode=True)[0]["created"] is True and not path.exists()
+    assert push(run_module, path)[0]["created"] is True
+    assert push(run_module, path, token=OLD)[0]["created"] is False
+
+
+def test_an_append_while_validate_runs_is_kept_and_the_push_fails_saying_so(run_module, tmp_path):
+    path = tmp_path / "tiflux.env"
+    path.write_text("TIFLUX_API_TOKEN=%s\n" % OLD)
+    result, out = push(run_module, path, backup=True, validate="sh -c 'echo OPERATOR=1 >> %s' %%s" % path)
+    assert result["failed"] and "changed by someone else" in result["msg"] and result["changed"] is False
+    assert path.read_text() == "TIFLUX_API_TOKEN=%s\nOPERATOR=1\n" % OLD
+    assert names_in(tmp_path) == ["tiflux.env"] and NEW not in out
+
+
+def test_validate_output_with_part_of_a_token_is_masked(run_module, tmp_path):
+    path = tmp_path / "tiflux.env"
+    path.write_text("TIFLUX_API_TOKEN=%s\n" % OLD)
+    # a validator that prints 40 characters of the file: 23 of them are the token's
+    result, out = push(run_module, path, validate="sh -c 'head -c 40 \"$1\"; exit 1' _ %s")
+    assert result["failed"] and "rc=1" in result["msg"]
+    for token in (OLD, NEW):
+        assert not [i for i in range(len(token) - 11) if token[i:i + 12] in out], "a run of 12 characters of a token"
+    assert "<part of token %s>" % fingerprint(NEW) in result["msg"]
+
+
+@pytest.mark.parametrize("token, kind", [(12345, "a number"), ([NEW], "a list"), ({"v": NEW}, "a dict"), ("a" * 10240, "10240 characters")])
+def test_a_token_that_is_not_a_short_string_is_refused(run_module, tmp_path, token, kind):
+    path = tmp_path / "tiflux.env"
+    path.write_text("TIFLUX_API_TOKEN=%s\n" % OLD)
+    result, out = push(run_module, path, token=token)
+    assert result["failed"] is True
+    assert "token must be a string" in result["msg"] or "at most 4096" in result["msg"]
+    assert kind in result["msg"] and "\n" not in result["msg"] and str(path) in result["msg"]
+    assert path.read_text() == "TIFLUX_API_TOKEN=%s\n" % OLD and NEW not in out
+
+
+def names_in(directory):
+    return sorted(os.listdir(str(directory)))
+
+
+def test_absent_on_a_missing_directory_has_nothing_to_do(run_module, tmp_path):
+    result, _out = push(run_module, tmp_path / "gone" / "tiflux.env", token=None, state="absent")
+    assert result["changed"] is False and "failed" not in result and not (tmp_path / "gone").exists()
