@@ -242,10 +242,8 @@ def rotation_summary(hostvars, plan, batch=None, new_now=None, hint="ansible-pla
     checked = session_date(plan.get("checked_at"), tz) if plan.get("checked_at") else None
     reports = ("%s/rotate-%s.md and .json" % (plan["report_dir"], phase)) if plan.get("report_dir") else None
     why_steps = ["%s: %s." % (s["host"], s["why"].rstrip(".")) for s in still_on_old]
-    for host, row in rows.items():
-        if row["sweep_cut_short"]:
-            why_steps.append("%s: the search for the old token was cut short (%s): files it did not read may still hold it."
-                             % (host, row["sweep_cut_short"]))
+    notes = ["%s: the search for the old token was cut short (%s): files it did not read may still hold it."
+             % (host, row["sweep_cut_short"]) for host, row in rows.items() if row["sweep_cut_short"]]
 
     steps = []
     if phase == "confirm":
@@ -315,6 +313,8 @@ def rotation_summary(hostvars, plan, batch=None, new_now=None, hint="ansible-pla
                 user, SESSOES_API, plan.get("old_session") or "by its Data da sessão"),
             "Then prove the rotation: %s." % hint,
         ]
+    if kind != "progress":
+        steps = notes + steps
     promote = kind in ("safe", "already_revoked") and phase != "confirm"
     if vault and (promote or kind == "complete"):
         steps.append(vault)
