@@ -331,7 +331,7 @@ def rotation_plan(hostvars, hosts, inventory_hosts, phase="deploy", new=None, ol
     new_fp = new["fingerprint"]
     old_fp = old.get("fingerprint") if isinstance(old, dict) else None
     if new.get("status") != "valid":
-        problems.append("the new token does not work: %s" % (new.get("message") or new.get("status")))
+        problems.append("The new token does not work: %s" % (new.get("message") or new.get("status")))
     if old_fp and old_fp == new_fp:
         problems.append("rotate_new_token and rotate_old_token are the same token (%s): generate a new token in %s and "
                         "vault it as rotate_new_token" % (new_fp, SESSOES_API))
