@@ -264,7 +264,7 @@ def make_fleet(root):
         "token_created": OLD_CREATED,
         "ca_bundle": ca_pem,
     }
-    return SimpleNamespace(root=root, sim=sim, tokens=[token_a, token_b], token_a=token_a, token_b=token_b,
+    return SimpleNamespace(root=root, sim=sim, user_id=user["id"], tokens=[token_a, token_b], token_a=token_a, token_b=token_b,
                            hosts=hosts, hosts_dir=hosts_dir, inventory=inventory, credential=credential,
                            collections=copy_collection(os.path.join(root, "collections")), jobs={}, reports={})
 
@@ -488,6 +488,7 @@ def test_rotate_job(fleet):
     reports = os.path.join(fleet.root, "reports-rotate")
     os.makedirs(reports)
     fleet.reports["rotate"] = reports
+    fleet.sim.control.reset_counters()
     job = run_job(fleet, "rotate", load_job_template("rotate"), survey={
         "tiflux_survey_old_token_created": "",  # left empty: the credential's date is used
         "tiflux_survey_serial": "1, 2",
@@ -508,6 +509,14 @@ def test_rotate_job(fleet):
     with open(os.path.join(reports, "rotate-deploy.json")) as stream:
         report = json.load(stream)
     assert report["safe_to_revoke"] is True
+    # The user's quota (shared with the live integrations): the new and the old token from the controller and the
+    # canary's proof; the other hosts prove their path with requests that carry no token.
+    counters = fleet.sim.control.counters()
+    used = counters["by_user"].get(str(fleet.user_id), 0)
+    assert used <= 4, "the rotation of %d hosts used %d calls of the user's quota: %s" % (len(fleet.hosts), used, counters)
+    # Revocation evidence: the old token is used once, by the preflight, whose time the summary gives.
+    assert counters["by_fingerprint"].get(leak_scan.fingerprint(fleet.token_a)) == 1, counters
+    assert re.search(r"This run last used the old token at \d\d/\d\d/\d{4} \d\d:\d\d", job.stdout), explain(fleet, job)
 
 
 def test_confirm_job_after_revoking_the_old_token(fleet):

@@ -95,7 +95,7 @@ def test_verify_on_host_accepts_the_legacy_booleans(value, mode):
 def test_the_new_token_must_work_and_differ_from_the_old():
     hostvars, hosts = fleet(1)
     dead = dict(NEW, status="invalid", message="Tiflux rejected token sha256:1111111111111111 with 401")
-    assert any("the new token does not work: Tiflux rejected" in p for p in plan(hostvars, hosts, new=dead)["problems"])
+    assert any("The new token does not work: Tiflux rejected" in p for p in plan(hostvars, hosts, new=dead)["problems"])
     same = plan(hostvars, hosts, old=dict(NEW))["problems"]
     assert any("are the same token (sha256:1111111111111111)" in p for p in same)
 

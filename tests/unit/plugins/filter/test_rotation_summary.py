@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
 
 from ansible.errors import AnsibleFilterError
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, trust_as_template
 
 from ansible_collections.tokenops.tiflux.plugins.filter.rotation_summary import rotation_summary
 
@@ -208,3 +211,20 @@ def test_no_hosts_is_not_safe():
 def test_bad_plan_is_an_error():
     with pytest.raises(AnsibleFilterError):
         rotation_summary({}, {"phase": "deploy"})
+
+
+def test_the_markdown_report_escapes_what_it_quotes():
+    """roles/rotate/templates/rotate-report.md.j2 renders the summary's data: a host, path or message cannot turn
+    into Markdown (a table cell, a link, an HTML tag, a heading)."""
+    hostvars = {"h|1": {"rotate_run": run("rolled_back", msg="health *failed* | [x](http://e) <script>\n# next")}}
+    hostvars["h|1"]["rotate_run"]["targets"][0]["path"] = "/etc/a`b|c.env"
+    summary = rotation_summary(hostvars, make_plan(["h|1"]))
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "roles", "rotate", "templates", "rotate-report.md.j2")
+    with open(path) as stream:
+        source = stream.read()
+    text = Templar(loader=DataLoader(), variables=dict(rotate_summary=summary)).template(trust_as_template(source))
+    row = [line for line in text.splitlines() if line.startswith("| h\\|")][0]
+    assert row.startswith("| h\\|1 | rolled_back | `/etc/a'b\\|c.env` restored `sha256:0000000000000000` |")
+    assert "health \\*failed\\* \\| \\[x\\](http://e) \\<script\\> \\# next" in row
+    assert row.count(" | ") == 3  # four cells, whatever the message held
+    assert "**VERDICT: NOT safe to revoke" in text
