@@ -116,6 +116,7 @@ _value:
 """
 
 import datetime
+import json
 import os
 
 from ansible.errors import AnsibleFilterError
@@ -168,11 +169,24 @@ def names(hosts):
     return shown + (" (+%d more)" % (len(hosts) - SHOW_MAX) if len(hosts) > SHOW_MAX else "")
 
 
+def _plain(value):
+    """The value as plain Python types (ansible-core 2.19 hands over tagged and lazy subclasses)."""
+    try:
+        return json.loads(json.dumps(value))
+    except (TypeError, ValueError):
+        return value
+
+
 def _targets_problems(targets):
     """One-line problems of one host's targets list, each starting with [index] or a colon."""
     validate = getattr(_push, "validate_targets", None)
     if validate is not None:
-        return validate(targets)
+        # token_deploy's own check names the list "targets": say the variable the user wrote instead
+        out = []
+        for problem in validate(targets):
+            rest = problem[len("targets"):] if problem.startswith("targets") else " " + problem
+            out.append(":" + rest if rest[:1] == " " else rest)
+        return out
     if not isinstance(targets, list):
         return [": must be a list of targets (each with path, format and key), got a %s" % _type_name(targets)]
     problems = []
@@ -317,7 +331,7 @@ def rotation_plan(hostvars, hosts, inventory_hosts, phase="deploy", new=None, ol
     # Every host's targets, checked here so that a bad one on the last host stops the run before the canary.
     for host in hosts:
         variable, targets = host_targets(hostvars, host)
-        for problem in _targets_problems([] if targets is None else targets):
+        for problem in _targets_problems(_plain([] if targets is None else targets)):
             problems.append("%s: %s%s" % (host, variable, problem if problem[:1] in ("[", ":") else ": " + problem))
     outside = [host for host in inventory_hosts
                if host not in hosts and host_targets(hostvars, host)[1] not in (None, "", [])]
