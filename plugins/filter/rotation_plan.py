@@ -403,7 +403,7 @@ def rotation_plan(hostvars, hosts, inventory_hosts, phase="deploy", new=None, ol
                      "cause: a new token made in the same browser invalidates that browser's previous one (see %s). "
                      "Rolling out as fast as safety allows: %s, then every other host at once."
                      % (old_fp, SESSOES_API, "canary " + names(batches[0]) if batches else "canary"))
-    if partial and phase != "confirm":
+    if partial:
         lines.append("PARTIAL RUN: %s; this run's verdict speaks only for its %d host(s)." % (partial, len(hosts)))
 
     return dict(

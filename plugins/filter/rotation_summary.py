@@ -248,7 +248,12 @@ def rotation_summary(hostvars, plan, batch=None, new_now=None, hint="ansible-pla
     steps = []
     if phase == "confirm":
         kind = "complete" if not still_on_old and (revoked or not old_fp) and hosts else "not_complete"
-        if kind == "complete":
+        if kind == "complete" and partial:
+            kind = "slice"
+            verdict = ("VERDICT (slice): %d of %d host(s) confirmed; the fleet needs confirm over the whole inventory"
+                       % (len(good), plan.get("fleet_size") or len(hosts)))
+            steps = ["This run saw part of the fleet only: %s." % partial]
+        elif kind == "complete":
             verdict = "VERDICT: rotation complete: all %d host(s) use %s%s" % (
                 len(hosts), new_fp, " and %s is revoked (401)" % old_fp if old_fp else "")
             steps = ["Nothing left to do. Keep the new token in the vault; remove the old one from it."]
@@ -316,7 +321,7 @@ def rotation_summary(hostvars, plan, batch=None, new_now=None, hint="ansible-pla
     if kind != "progress":
         steps = notes + steps
     promote = kind in ("safe", "already_revoked") and phase != "confirm"
-    if vault and (promote or kind == "complete"):
+    if vault and (promote or kind == "complete"):  # a slice never moves the vault
         steps.append(vault)
     if reports:
         steps.append("Reports: %s." % reports)

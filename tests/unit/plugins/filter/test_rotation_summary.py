@@ -203,6 +203,15 @@ def test_confirm_needs_the_old_token_revoked():
     assert summary["safe_to_revoke"] and "rotation complete" in summary["verdict"] and not summary["promote"]
 
 
+def test_a_partial_confirm_does_not_speak_for_the_fleet():
+    hostvars = {"h1": {"rotate_run": run(changed=0)}}
+    plan = make_plan(["h1"], phase="confirm", old=dict(OLD, status="invalid"), partial="1 inventory host(s) ... outside",
+                     fleet_size=3)
+    summary, _text = summarise(hostvars, plan)
+    assert summary["kind"] == "slice" and not summary["safe_to_revoke"] and not summary["promote"]
+    assert summary["verdict"].startswith("VERDICT (slice): 1 of 3 host(s) confirmed")
+
+
 def test_no_hosts_is_not_safe():
     summary, _text = summarise({}, make_plan([]))
     assert summary["kind"] == "not_safe"
