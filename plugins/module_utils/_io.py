@@ -18,6 +18,8 @@ import stat
 import tempfile
 
 TEMP_MARK = ".tiflux-tmp"
+# Temp files, backups and created files: whatever the original's mode, only the owner may read them.
+PRIVATE_MODE = 0o600
 
 _CAUSES = {
     errno.EACCES: "permission denied (run the task with become, or fix the permissions of the file and its directory)",

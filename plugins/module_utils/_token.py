@@ -92,3 +92,10 @@ def redact(text, tokens):
         if token:
             text = text.replace(token, describe(token))
     return text
+
+
+def user_label(user):
+    """The one way outputs name a Tiflux user (a /users/me answer): ``name <email>``, or ``-`` without one."""
+    if not isinstance(user, dict) or not user:
+        return "-"
+    return "%s <%s>" % (user.get("name"), user.get("email"))

@@ -379,7 +379,7 @@ def test_credential_injection_with_only_the_required_fields(tmp_path):
     assert env == {"TIFLUX_API_URL": "https://api.tiflux.com/api/v2", "TIFLUX_VALIDATE_CERTS": "True"}
     assert extra_vars == {"tiflux_api_url": "https://api.tiflux.com/api/v2", "tiflux_validate_certs": "True",
                           "tiflux_ca_path": "", "tiflux_token": "t" * 40, "tiflux_next_token": "",
-                          "tiflux_token_created": ""}
+                          "tiflux_token_created": "", "tiflux_previous_token": ""}
     assert args[0] == "-e" and args[1].startswith("@" + str(tmp_path / "env"))
     insecure = awx_inject_credential(load_credential_type(), {"token": "t" * 40, "skip_tls_verify": True}, str(tmp_path))[2]
     assert insecure["tiflux_validate_certs"] == "False"
