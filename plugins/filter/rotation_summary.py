@@ -49,7 +49,9 @@ options:
     type: str
     default: ansible-playbook tokenops.tiflux.verdict -i INVENTORY -e @vault.yml
   vault:
-    description: What becomes of the vault once the verdict allows it (a line for the steps), or null.
+    description:
+      - What becomes of the vault once the verdict allows it (a line for the steps), or null. It comes first after a
+        deploy or verdict that allows the promotion, last after a complete confirm; a slice never gets it.
     type: str
 """
 
@@ -321,7 +323,10 @@ def rotation_summary(hostvars, plan, batch=None, new_now=None, hint="ansible-pla
     if kind != "progress":
         steps = notes + steps
     promote = kind in ("safe", "already_revoked") and phase != "confirm"
-    if vault and (promote or kind == "complete"):  # a slice never moves the vault
+    # The vault moves before the old token is revoked (no routine run may put it back), and forgets it after confirm.
+    if vault and promote:
+        steps.insert(0, vault)
+    elif vault and kind == "complete":
         steps.append(vault)
     if reports:
         steps.append("Reports: %s." % reports)

@@ -429,7 +429,11 @@ def test_sliced_rotation_workflow():
     nodes = dict((node["identifier"], node) for node in workflow["nodes"])
     assert [names.get(nodes[i].get("unified_job_template")) for i in ("rotate", "verdict", "confirm")] == ["rotate", "verdict", "confirm"]
     assert nodes["rotate"]["job_slice_count"] > 1 and nodes["rotate"]["always_nodes"] == ["verdict"]
-    assert nodes["verdict"]["success_nodes"] == ["revoke"]
+    # the credential follows the fleet verdict, never a slice's
+    assert nodes["verdict"]["success_nodes"] == ["promote"] and nodes["promote"]["success_nodes"] == ["revoke"]
+    assert nodes["promote"]["unified_job_template"] == load_job_template("promote_credential")["name"]
+    assert nodes["confirm"]["success_nodes"] == ["forget"]
+    assert nodes["forget"]["unified_job_template"] == load_job_template("forget_previous_token")["name"]
     assert "approval_node" in nodes["revoke"] and "unified_job_template" not in nodes["revoke"]
     assert nodes["revoke"]["success_nodes"] == ["confirm"]
     assert os.path.isfile(os.path.join(AWX_DIR, "project", load_job_template("verdict")["playbook"]))

@@ -203,6 +203,22 @@ def test_confirm_needs_the_old_token_revoked():
     assert summary["safe_to_revoke"] and "rotation complete" in summary["verdict"] and not summary["promote"]
 
 
+@pytest.mark.parametrize("phase, kind, first", [("deploy", "safe", True), ("confirm", "complete", False)])
+def test_the_vault_step_comes_before_the_revocation_and_after_confirm(phase, kind, first):
+    hostvars = {"h1": {"rotate_run": run(changed=0)}}
+    plan = make_plan(["h1"], phase=phase, old=dict(OLD, status="invalid" if phase == "confirm" else "valid"))
+    summary, _text = summarise(hostvars, plan, vault="VAULT STEP")
+    assert summary["kind"] == kind
+    assert (summary["steps"][0] if first else summary["steps"][-2]) == "VAULT STEP"
+
+
+def test_a_slice_or_a_not_safe_run_never_gets_the_vault_step():
+    hostvars = {"h1": {"rotate_run": run()}, "h2": {"rotate_run": run("rolled_back")}}
+    for plan in (make_plan(["h1"], partial="rotate_partial is true"), make_plan(["h1", "h2"])):
+        summary, _text = summarise(hostvars, plan, vault="VAULT STEP")
+        assert "VAULT STEP" not in summary["steps"] and not summary["promote"]
+
+
 def test_a_partial_confirm_does_not_speak_for_the_fleet():
     hostvars = {"h1": {"rotate_run": run(changed=0)}}
     plan = make_plan(["h1"], phase="confirm", old=dict(OLD, status="invalid"), partial="1 inventory host(s) ... outside",
