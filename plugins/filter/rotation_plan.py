@@ -11,7 +11,7 @@ author:
   - tokenops maintainers (@tokenops)
 description:
   - Used once per run by the role C(tokenops.tiflux.rotate) (its preflight), on the controller, with no host round trip
-    and no API call of its own: it checks the role's options against the role's argument spec, every host's
+    and no API call of its own. It checks the role's options against the role's argument spec, every host's
     C(tiflux_targets) (shape, format, key, option types), and the controller checks of the new and old tokens that the
     caller made with the lookup C(tokenops.tiflux.token).
   - Plans the rollout (C(serial), the canary hosts that prove with the token), tells a partial run (a C(--limit) or
