@@ -218,7 +218,7 @@ def _one_line(error, result=None):
         keys = sorted(str(key) for key in result.unsupported_parameters)
         return "unknown option%s %s" % ("s" if len(keys) > 1 else "", ", ".join(keys))
     text = " ".join(str(getattr(error, "msg", error)).split())
-    return text.split(" Valid booleans include:")[0]
+    return text.split(" Valid booleans include:", maxsplit=1)[0]
 
 
 def _type_name(value):
@@ -387,15 +387,15 @@ def rotation_plan(hostvars, hosts, inventory_hosts, phase="deploy", new=None, ol
         lines.append("New token %s works, for %s%s." % (new_fp, who, "; " + dates if dates else ""))
     if isinstance(old, dict):
         dates = _dates(old, timezone)
-        state = {"valid": "still works", "invalid": "is already rejected (401)"}.get(old.get("status"),
-                                                                                   "could not be checked (%s)" % old.get("status"))
+        state = {"valid": "still works", "invalid": "is already rejected (401)"}.get(
+            old.get("status"), "could not be checked (%s)" % old.get("status"))
         seen = ""
         if phase != "confirm" and old.get("status") == "valid":
             # The evidence a person reads in Sessões API: this run does not use the old token again.
             seen = ("; checked now (%s %s), the last use by this rotation: a later \"last use\" in Sessões API is "
                     "something outside the inventory" % (session_date(checked_at, timezone) or checked_at, timezone))
-        lines.append("Old token %s %s%s%s%s." % (old_fp, state, "; " + dates if dates else "",
-                                                  "; in Sessões API: " + old_session if old_session and not heal else "", seen))
+        where = "; in Sessões API: " + old_session if old_session and not heal else ""
+        lines.append("Old token %s %s%s%s%s." % (old_fp, state, "; " + dates if dates else "", where, seen))
     elif phase != "verdict":
         lines.append("No old token given (rotate_old_token): the verdict cannot name it or tell whether Tiflux still accepts it.")
     if heal:

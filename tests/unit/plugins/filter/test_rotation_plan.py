@@ -72,8 +72,9 @@ def test_every_bad_host_and_target_is_named_one_line_each_without_the_argument_s
 
 def test_option_types_and_serial_are_checked_once_here():
     hostvars, hosts = fleet(2)
-    result = plan(hostvars, hosts, spec=SPEC, options={"rotate_retries": "ten", "rotate_partial": "maybe", "rotate_phase": "deploy",
-                                                         "rotate_serial": ["1", "x%"], "rotate_verify_on_host": "sometimes"})
+    options = {"rotate_retries": "ten", "rotate_partial": "maybe", "rotate_phase": "deploy", "rotate_serial": ["1", "x%"],
+               "rotate_verify_on_host": "sometimes"}
+    result = plan(hostvars, hosts, spec=SPEC, options=options)
     text = "\n".join(result["problems"])
     assert "rotate_retries" in text and "rotate_partial" in text and "Valid booleans" not in text
     assert "rotate_serial must be a batch size" in text and "rotate_verify_on_host must be path, token or none" in text

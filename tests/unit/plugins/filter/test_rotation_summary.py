@@ -19,7 +19,8 @@ OLD = dict(fingerprint="sha256:0000000000000000", status="valid")
 REVOKE_BY_HAND = re.compile(r"revoke it by hand", re.I)
 
 
-def make_plan(hosts, phase="deploy", old=OLD, **extra):
+def make_plan(hosts, phase="deploy", old=None, **extra):
+    old = OLD if old is None else old
     plan = dict(phase=phase, hosts=list(hosts), new=dict(NEW), old=dict(old) if old else None, verify="path",
                 partial=None, heal=False, fleet_size=len(hosts), checked_at="2026-10-06T13:02:00Z",
                 timezone="America/Sao_Paulo", old_session="Data da sessão: 06/10/2025 07:29", report_dir="/srv/reports")
