@@ -190,7 +190,7 @@ def audit_report(hostvars, hosts, known=None, checks=None, check_unknown=True, g
     for fp, held in holders.items():
         check = (checks.get(known_by_fp[fp][0]) if fp in known_by_fp else on_hosts.get(fp)) or {}
         token = dict(fingerprint=fp, label=_name(known_by_fp, fp), known=fp in known_by_fp, status="unchecked",
-                     http_status=check.get("http_status"), user=check.get("user"), user_label=user_label(check.get("user")),
+                     http_status=check.get("http_status"), user=check.get("user"), user_label=user_label(check.get("user")) or "-",
                      checked_from=None, message="", targets=len(held), hosts=sorted(set(h for h, _t in held), key=hosts.index),
                      expires_at=check.get("expires_at"), expires_in_days=check.get("expires_in_days"))
         if check:
