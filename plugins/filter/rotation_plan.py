@@ -118,6 +118,7 @@ _value:
 import datetime
 import json
 import os
+import re
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -138,6 +139,7 @@ LEGACY = dict(rotate_api_url="tiflux_api_url", rotate_ca_path="tiflux_ca_path",
 TOKEN_KEYS = ("status", "valid", "http_status", "fingerprint", "user", "message", "issued_at", "expires_at",
               "expires_in_days", "quota_limit", "quota_remaining")
 SHOW_MAX = 5  # hosts named in one line before "(+N more)"
+UNSUPPORTED = re.compile(r"^(.*?): ([^:]+?)\. Supported parameters include: .*$")
 
 _display = Display()
 
@@ -185,6 +187,9 @@ def _targets_problems(targets):
         out = []
         for problem in validate(targets):
             rest = problem[len("targets"):] if problem.startswith("targets") else " " + problem
+            # ArgumentSpecValidator lists every supported option after an unknown one: name the unknown one only
+            rest = UNSUPPORTED.sub(lambda m: "%s: unknown option%s %s" % (
+                m.group(1), "s" if "," in m.group(2) else "", m.group(2)), rest)
             out.append(":" + rest if rest[:1] == " " else rest)
         return out
     if not isinstance(targets, list):
