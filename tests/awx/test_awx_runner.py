@@ -31,6 +31,7 @@ A summary is written to tests/output/runs/awx/leak-scan.json.
 
 from __future__ import annotations
 
+import concurrent.futures
 import glob
 import json
 import os
@@ -225,51 +226,64 @@ def copy_collection(dest):
     return dest
 
 
+def write_configs(hosts, token):
+    for targets in hosts.values():
+        for target in targets:
+            os.makedirs(os.path.dirname(target["path"]), exist_ok=True)
+            with open(target["path"], "w") as stream:
+                stream.write((ENV_CONFIG if target["format"] == "env" else JSON_CONFIG).format(token=token))
+            os.chmod(target["path"], 0o600)
+
+
+def make_fleet(root):
+    """The simulator, one user with tokens A (current) and B (next), three local hosts on A, the credential."""
+    sim = tiflux_sim.start_simulator(tls=True, state_dir=os.path.join(root, "sim"))
+    user = sim.control.create_user("Integrações Tiflux", "integracoes@example.com.br")
+    token_a = sim.control.issue_token(user["id"])["token"]
+    token_b = sim.control.issue_token(user["id"])["token"]
+    with open(sim.info["ca_path"]) as stream:
+        ca_pem = stream.read()
+    hosts_dir = os.path.join(root, "hosts")
+    hosts = {
+        "web1": [dict(path="%s/web1/tiflux.env" % hosts_dir, format="env", key="TIFLUX_API_TOKEN",
+                      reload_command="echo reload >> '%s/web1/reloads.log'" % hosts_dir)],
+        "sync1": [dict(path="%s/sync1/config.json" % hosts_dir, format="json", key="tiflux.token")],
+        "agent1": [dict(path="%s/agent1/agent.env" % hosts_dir, format="env", key="TIFLUX_API_TOKEN"),
+                   dict(path="%s/agent1/agent.json" % hosts_dir, format="json", key="tiflux.token")],
+    }
+    write_configs(hosts, token_a)
+    inventory = {"all": {"hosts": dict(
+        (name, {"ansible_connection": "local", "ansible_python_interpreter": sys.executable, "tiflux_targets": targets})
+        for name, targets in hosts.items())}}
+    # One credential for every job template: current token A, next token B, the simulator's CA.
+    # skip_tls_verify is left out, as in a credential created through the API without it.
+    credential = {
+        "api_url": sim.info["api_url"],
+        "token": token_a,
+        "next_token": token_b,
+        "token_created": OLD_CREATED,
+        "ca_bundle": ca_pem,
+    }
+    return SimpleNamespace(root=root, sim=sim, user_id=user["id"], tokens=[token_a, token_b], token_a=token_a, token_b=token_b,
+                           hosts=hosts, hosts_dir=hosts_dir, inventory=inventory, credential=credential,
+                           collections=copy_collection(os.path.join(root, "collections")), jobs={}, reports={})
+
+
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp("awx"))
-    sim = tiflux_sim.start_simulator(tls=True, state_dir=os.path.join(root, "sim"))
+    made = make_fleet(str(tmp_path_factory.mktemp("awx")))
     try:
-        user = sim.control.create_user("Integrações Tiflux", "integracoes@example.com.br")
-        token_a = sim.control.issue_token(user["id"])["token"]
-        token_b = sim.control.issue_token(user["id"])["token"]
-        with open(sim.info["ca_path"]) as stream:
-            ca_pem = stream.read()
-        hosts_dir = os.path.join(root, "hosts")
-        hosts = {
-            "web1": [dict(path="%s/web1/tiflux.env" % hosts_dir, format="env", key="TIFLUX_API_TOKEN",
-                          reload_command="echo reload >> '%s/web1/reloads.log'" % hosts_dir)],
-            "sync1": [dict(path="%s/sync1/config.json" % hosts_dir, format="json", key="tiflux.token")],
-            "agent1": [dict(path="%s/agent1/agent.env" % hosts_dir, format="env", key="TIFLUX_API_TOKEN"),
-                       dict(path="%s/agent1/agent.json" % hosts_dir, format="json", key="tiflux.token")],
-        }
-        for targets in hosts.values():
-            for target in targets:
-                os.makedirs(os.path.dirname(target["path"]), exist_ok=True)
-                with open(target["path"], "w") as stream:
-                    stream.write((ENV_CONFIG if target["format"] == "env" else JSON_CONFIG).format(token=token_a))
-                os.chmod(target["path"], 0o600)
-        inventory = {"all": {"hosts": dict(
-            (name, {"ansible_connection": "local", "ansible_python_interpreter": sys.executable, "tiflux_targets": targets})
-            for name, targets in hosts.items())}}
-        # One credential for every job template: current token A, next token B, the simulator's CA.
-        # skip_tls_verify is left out, as in a credential created through the API without it.
-        credential = {
-            "api_url": sim.info["api_url"],
-            "token": token_a,
-            "next_token": token_b,
-            "token_created": OLD_CREATED,
-            "ca_bundle": ca_pem,
-        }
-        yield SimpleNamespace(root=root, sim=sim, tokens=[token_a, token_b], token_a=token_a, token_b=token_b,
-                              hosts=hosts, hosts_dir=hosts_dir, inventory=inventory, credential=credential,
-                              collections=copy_collection(os.path.join(root, "collections")), jobs={}, reports={})
+        yield made
     finally:
-        sim.stop()
+        made.sim.stop()
 
 
-def run_job(fleet, step, template, survey=None, extra_vars_override=None, verbosity=4, extra_env=None, record=True):
-    """One AWX job: a fresh private data dir, the credential injected, ansible-runner as AWX calls it."""
+def run_job(fleet, step, template, survey=None, extra_vars_override=None, verbosity=4, extra_env=None, record=True,
+            hosts=None, meta=None):
+    """One AWX job: a fresh private data dir, the credential injected, ansible-runner as AWX calls it.
+
+    hosts: the job's inventory holds only these (what a slice of a sliced job sees); meta: the variables AWX
+    adds to every job's extra vars (awx_meta_vars: awx_job_id, awx_workflow_job_id, ...)."""
     pdd = tempfile.mkdtemp(prefix="awx_%s_" % step, dir=fleet.root)
     shutil.copytree(os.path.join(AWX_DIR, "project"), os.path.join(pdd, "project"))
     os.makedirs(os.path.join(pdd, "inventory"))
@@ -278,9 +292,13 @@ def run_job(fleet, step, template, survey=None, extra_vars_override=None, verbos
         os.makedirs(os.path.join(pdd, name))
     inventory = os.path.join(pdd, "inventory", "hosts")
     with open(inventory, "w") as stream:
-        json.dump(fleet.inventory, stream, indent=2)
+        shown = dict(fleet.inventory["all"]["hosts"])
+        if hosts is not None:
+            shown = dict((name, shown[name]) for name in hosts)
+        json.dump({"all": {"hosts": shown}}, stream, indent=2)
 
     jt_vars = dict(template["extra_vars"], **(extra_vars_override or {}))
+    jt_vars.update(meta or {})
     job_vars = dict(jt_vars, **(survey or {}))
     with open(os.path.join(pdd, "env", "extravars"), "w") as stream:
         stream.write(awx_safe_dump(job_vars, safe_dict=jt_vars))
@@ -372,10 +390,11 @@ def test_job_templates_and_survey():
     with open(survey_path) as stream:
         survey = json.load(stream)
     injected = set(load_credential_type()["injectors"]["extra_vars"])
-    for name in ("rotate", "confirm", "audit"):
+    for name in ("rotate", "confirm", "audit", "verdict"):
         template = load_job_template(name)
-        assert template["job_slice_count"] == 1, "%s: the verdict needs the whole inventory in one job" % name
-        assert template["ask_job_slice_count_on_launch"] is False
+        assert template["job_slice_count"] == 1, "%s: unsliced unless a workflow slices it" % name
+        # Only deploy/rotate may be sliced: its slices end with the slice verdict, the verdict template decides.
+        assert template["ask_job_slice_count_on_launch"] is (name == "rotate")
         assert template["ask_limit_on_launch"] is (name == "rotate"), "only rotate takes a limit (to retry hosts)"
         assert template["ask_variables_on_launch"] is False and template["ask_credential_on_launch"] is False
         assert os.path.isfile(os.path.join(AWX_DIR, "project", template["playbook"]))
@@ -398,8 +417,32 @@ def test_docs_loader_sets_every_template_parameter():
     """docs/awx.md loads the template files with awx.awx.job_template: it must pass on every key they hold."""
     with open(os.path.join(REPO, "docs", "awx.md")) as stream:
         passed = set(re.findall(r"\bjt\.(\w+)", stream.read()))
-    for name in ("rotate", "confirm", "audit"):
+    for name in ("rotate", "confirm", "audit", "verdict"):
         assert set(load_job_template(name)) <= passed, "docs/awx.md does not load %s" % (set(load_job_template(name)) - passed)
+
+
+def test_sliced_rotation_workflow():
+    """sliced deploy/rotate --always--> verdict --success--> approval --success--> confirm, with the templates' names."""
+    with open(os.path.join(AWX_DIR, "workflow_templates", "sliced-rotation.yml")) as stream:
+        workflow = yaml.safe_load(stream)
+    names = dict((load_job_template(name)["name"], name) for name in ("rotate", "verdict", "confirm"))
+    nodes = dict((node["identifier"], node) for node in workflow["nodes"])
+    assert [names.get(nodes[i].get("unified_job_template")) for i in ("rotate", "verdict", "confirm")] == ["rotate", "verdict", "confirm"]
+    assert nodes["rotate"]["job_slice_count"] > 1 and nodes["rotate"]["always_nodes"] == ["verdict"]
+    # the credential follows the fleet verdict, never a slice's
+    assert nodes["verdict"]["success_nodes"] == ["promote"] and nodes["promote"]["success_nodes"] == ["revoke"]
+    assert nodes["promote"]["unified_job_template"] == load_job_template("promote_credential")["name"]
+    assert nodes["confirm"]["success_nodes"] == ["forget"]
+    assert nodes["forget"]["unified_job_template"] == load_job_template("forget_previous_token")["name"]
+    assert "approval_node" in nodes["revoke"] and "unified_job_template" not in nodes["revoke"]
+    assert nodes["revoke"]["success_nodes"] == ["confirm"]
+    assert os.path.isfile(os.path.join(AWX_DIR, "project", load_job_template("verdict")["playbook"]))
+    with open(os.path.join(REPO, "docs", "awx.md")) as stream:
+        doc = stream.read()
+    assert "workflow_templates/sliced-rotation.yml" in doc
+    passed = set(re.findall(r"\bwf\.(\w+)", doc)) | set(re.findall(r"\bnode\.(\w+)", doc))
+    keys = set(workflow["workflow"]) | set(key for node in workflow["nodes"] for key in node)
+    assert keys <= passed, "docs/awx.md does not load %s" % (keys - passed)
 
 
 def test_execution_environment_build_context(tmp_path):
@@ -449,6 +492,7 @@ def test_rotate_job(fleet):
     reports = os.path.join(fleet.root, "reports-rotate")
     os.makedirs(reports)
     fleet.reports["rotate"] = reports
+    fleet.sim.control.reset_counters()
     job = run_job(fleet, "rotate", load_job_template("rotate"), survey={
         "tiflux_survey_old_token_created": "",  # left empty: the credential's date is used
         "tiflux_survey_serial": "1, 2",
@@ -460,13 +504,23 @@ def test_rotate_job(fleet):
     assert "VERDICT: safe to revoke" in job.stdout, explain(fleet, job)
     assert OLD_CREATED in job.stdout, "the credential's creation date should reach the revoke steps"
     # serial "1, 2" from the survey: a canary batch, then the two others
-    assert sum(1 for e in job.events if e["event"] == "playbook_on_play_start") == 2, explain(fleet, job)
+    deploy_batches = [e for e in job.events if e["event"] == "playbook_on_play_start"
+                      and e["event_data"].get("play") == "Rotate the Tiflux API v2 token"]
+    assert len(deploy_batches) == 2, explain(fleet, job)
     for targets in fleet.hosts.values():
         for target in targets:
             assert config_token(target) == fleet.token_b, "%s does not hold the next token" % target["path"]
     with open(os.path.join(reports, "rotate-deploy.json")) as stream:
         report = json.load(stream)
     assert report["safe_to_revoke"] is True
+    # The user's quota (shared with the live integrations): the new and the old token from the controller and the
+    # canary's proof; the other hosts prove their path with requests that carry no token.
+    counters = fleet.sim.control.counters()
+    used = counters["by_user"].get(str(fleet.user_id), 0)
+    assert used <= 4, "the rotation of %d hosts used %d calls of the user's quota: %s" % (len(fleet.hosts), used, counters)
+    # Revocation evidence: the old token is used once, by the preflight, whose time the summary gives.
+    assert counters["by_fingerprint"].get(leak_scan.fingerprint(fleet.token_a)) == 1, counters
+    assert re.search(r"This run last used the old token at \d\d/\d\d/\d{4} \d\d:\d\d", job.stdout), explain(fleet, job)
 
 
 def test_confirm_job_after_revoking_the_old_token(fleet):
@@ -513,6 +567,78 @@ def test_deploy_after_moving_the_next_token_to_current_changes_nothing(fleet):
     assert report["counts"] == {"unchanged": 3}, report["counts"]
     assert report["old_fingerprint"] is None and report["new_fingerprint"] == leak_scan.fingerprint(fleet.token_b)
     assert not any(e["event_data"].get("changed") for e in job.events if e["event"] == "runner_on_ok"), explain(fleet, job)
+
+
+# ---------------------------------------------------------------------------------------------------
+# A sliced job: its slices run at once, each on its share of the inventory, inside a workflow job
+# ---------------------------------------------------------------------------------------------------
+
+SLICES = [["web1"], ["sync1"], ["agent1"]]
+
+
+@pytest.fixture(scope="module")
+def sliced_fleet(tmp_path_factory):
+    made = make_fleet(str(tmp_path_factory.mktemp("awx_sliced")))
+    try:
+        yield made
+    finally:
+        made.sim.stop()
+
+
+def run_slices(fleet, slices, step):
+    """The slices of one sliced deploy/rotate job, all at once. AWX gives each slice a subset of the inventory
+    and, since a sliced job is a workflow job, awx_workflow_job_id; nothing says which slice it is."""
+    template = load_job_template("rotate")
+    with concurrent.futures.ThreadPoolExecutor(len(slices)) as pool:
+        futures = [pool.submit(run_job, fleet, "%s_slice%d" % (step, index + 1), template, verbosity=0, record=False,
+                               hosts=hosts, meta={"awx_job_id": 100 + index, "awx_workflow_job_id": 99})
+                   for index, hosts in enumerate(slices)]
+        jobs = [future.result() for future in futures]
+    for job in jobs:
+        assert not leak_scan.scan([job.artifacts], fleet.tokens), "token leaked in %s" % job.step
+    return jobs
+
+
+def run_verdict(fleet, step):
+    reports = os.path.join(fleet.root, "reports-%s" % step)
+    os.makedirs(reports)
+    job = run_job(fleet, step, load_job_template("verdict"), extra_vars_override={"rotate_report_dir": reports}, verbosity=0,
+                  record=False, meta={"awx_job_id": 200, "awx_workflow_job_id": 98})
+    assert not leak_scan.scan([job.artifacts, reports], fleet.tokens), "token leaked in %s" % job.step
+    with open(os.path.join(reports, "rotate-verdict.json")) as stream:
+        return job, json.load(stream)
+
+
+def test_slices_run_at_once_never_say_safe_and_the_verdict_job_does(sliced_fleet):
+    fleet = sliced_fleet
+    for job in run_slices(fleet, SLICES, "sliced"):
+        assert job.status == "successful" and job.rc == 0, explain(fleet, job)
+        assert "VERDICT (slice): 1 of 1 host(s) rotated; the fleet verdict needs rotate_phase=verdict" in job.stdout, explain(fleet, job)
+        assert "safe to revoke" not in job.stdout.replace("NOT safe to revoke", ""), explain(fleet, job)
+        assert "revoke it by hand" not in job.stdout.lower(), explain(fleet, job)
+        # its reports, relative to the job's working directory (the project), not the installed collection
+        with open(os.path.join(job.pdd, "project", "tiflux-reports", "rotate-deploy.json")) as stream:
+            report = json.load(stream)
+        assert report["kind"] == "slice" and report["safe_to_revoke"] is False and report["promote"] is False
+    for targets in fleet.hosts.values():
+        for target in targets:
+            assert config_token(target) == fleet.token_b, target["path"]
+    job, report = run_verdict(fleet, "verdict")
+    assert job.status == "successful" and job.rc == 0, explain(fleet, job)
+    assert "VERDICT: safe to revoke the old token %s" % leak_scan.fingerprint(fleet.token_a) in job.stdout, explain(fleet, job)
+    assert report["kind"] == "safe" and report["still_on_old"] == []
+
+
+def test_a_missing_slice_makes_the_fleet_verdict_not_safe_naming_its_hosts(sliced_fleet):
+    fleet = sliced_fleet
+    write_configs(fleet.hosts, fleet.token_a)  # the fleet back on the old token
+    for job in run_slices(fleet, SLICES[:2], "two_slices"):
+        assert job.status == "successful" and "VERDICT (slice)" in job.stdout, explain(fleet, job)
+    job, report = run_verdict(fleet, "verdict_missing")
+    assert job.status == "failed" and job.rc != 0, explain(fleet, job)
+    assert "VERDICT: NOT safe to revoke" in job.stdout and "agent1 (not_rotated)" in job.stdout, explain(fleet, job)
+    assert [s["host"] for s in report["still_on_old"]] == ["agent1"], report["still_on_old"]
+    assert report["hosts"]["web1"]["status"] == report["hosts"]["sync1"]["status"] == "rotated"
 
 
 def test_no_token_in_any_job_output(fleet):

@@ -144,8 +144,6 @@ def test_quickstart_as_written(doc, tmp_path):
     assert os.path.isfile(os.path.join(fleet, "zabbix", "reloads.log")), "the env file's integration was reloaded"
 
 
-@pytest.mark.xfail(strict=True, reason="as written, the runbook's confirm step fails: every host still holds the first"
-                   " token (not_confirmed) when confirm expects the new one")
 @pytest.mark.parametrize("doc", RUNBOOKS)
 def test_runbook_as_written(doc, tmp_path):
     done, clone, home = run_document(doc, tmp_path)

@@ -57,10 +57,10 @@ def test_a_default_that_the_spec_misstates_is_found(roles):
 
 
 def test_a_templated_default_is_rendered(roles):
-    edit(roles / "roles" / "rotate" / "defaults" / "main.yml", "default('https://api.tiflux.com/api/v2')",
-         "default('https://other.example/api/v2')")
-    assert "rotate_api_url shows default \"https://api.tiflux.com/api/v2\", defaults/main.yml gives it" \
-        ' "https://other.example/api/v2"' in check(roles).stderr
+    edit(roles / "roles" / "rotate" / "defaults" / "main.yml", "rotate_report_dir: tiflux-reports",
+         "rotate_report_dir: \"{{ tiflux_reports | default('other-reports') }}\"")
+    assert "rotate_report_dir shows default \"tiflux-reports\", defaults/main.yml gives it" \
+        ' "other-reports"' in check(roles).stderr
 
 
 def test_an_undocumented_variable_is_found(roles):

@@ -461,11 +461,12 @@ ROLE_TASKS = os.path.join(COLLECTION, "roles", "rotate", "tasks")
 
 
 def _role_includes_promote():
-    for name in os.listdir(ROLE_TASKS):
-        if name != "promote.yml" and name.endswith(".yml"):
-            with open(os.path.join(ROLE_TASKS, name)) as handle:
-                if "promote.yml" in handle.read():
-                    return True
+    for folder in (ROLE_TASKS, os.path.join(os.path.dirname(ROLE_TASKS), "handlers")):
+        for name in os.listdir(folder) if os.path.isdir(folder) else ():
+            if name != "promote.yml" and name.endswith(".yml"):
+                with open(os.path.join(folder, name)) as handle:
+                    if "promote.yml" in handle.read():
+                        return True
     return False
 
 
