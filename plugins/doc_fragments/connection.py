@@ -34,13 +34,17 @@ options:
     type: path
   timeout:
     description:
-      - Seconds to wait for each HTTP answer.
+      - Seconds one HTTP request may take in all (connection, answer and body). An answer whose body does not arrive
+        whole within it is V(error), not a slow success.
     type: int
     default: 10
   retries:
     description:
       - How many times to retry a request that got HTTP 429, a 5xx answer, a dropped connection or a timeout.
-      - Waits honour C(Retry-After) and C(RateLimit-Reset) for 429, otherwise back off exponentially (0.5 s, 1 s, 2 s, ... up to 8 s).
+      - A 429 waits C(Retry-After) when Tiflux sends it, else until C(RateLimit-Reset) plus O(rate_limit_margin);
+        other failures back off exponentially (0.5 s, 1 s, 2 s, ... up to 8 s).
+      - A 401 that follows a 429 is asked again after the quota resets, since Tiflux may answer 401 under persistent
+        quota excess.
     type: int
     default: 3
   max_retry_wait:
@@ -48,6 +52,18 @@ options:
       - Longest wait, in seconds, for the quota to reset after a 429; a longer wait gives up with status V(rate_limited).
     type: int
     default: 90
+  rate_limit_margin:
+    description:
+      - Seconds added to C(RateLimit-Reset) before asking again after a 429 (and before the pacer resumes), because
+        Tiflux's clock runs 1 to 2 seconds behind.
+    type: float
+    default: 3
+  expiry_warning_days:
+    description:
+      - Warn when the token expires within this many days. Tiflux tokens are JWTs that expire two years after they were
+        made; the date comes from the token's C(exp) claim. V(0) turns the warning off.
+    type: int
+    default: 30
   probes:
     description:
       - API paths, relative to O(api_url), to GET with the token, in order; the first outcome that is not V(valid) decides.
@@ -67,7 +83,16 @@ options:
         Before making its calls, each task waits on the controller until they fit the budget.
       - Tiflux counts about 120 requests per minute per user, shared by every token and live integration of that
         user; a rotation uses half by default.
-      - Unset means no pacing (a 429 is still waited out, see O(retries)).
+      - The budget is never more than the user's limit minus O(quota_reserve).
+      - Unset means no pacing unless O(quota_reserve) is set (a 429 is still waited out, see O(retries)).
+    type: int
+  quota_reserve:
+    description:
+      - Requests per minute of the token's user that the run leaves to the user's live integrations. The run's calls
+        stay within the limit minus the reserve, and when Tiflux's C(RateLimit-Remaining) shows that the rest of the
+        current minute would leave less than the reserve, the run waits for the next minute.
+      - The limit is Tiflux's C(RateLimit-Limit), else the token's C(req_limit) claim, else 120. The default, when
+        pacing applies (O(api_calls_per_minute) or O(quota_reserve) set, as the rotate and audit roles do), is half the limit.
     type: int
 notes:
   - "The token is sent only as C(Authorization: Bearer) to O(api_url); redirects are not followed, so it is never sent elsewhere."

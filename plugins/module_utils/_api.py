@@ -14,20 +14,28 @@ import json
 import os
 import re
 import socket
+import threading
 import time
 from urllib.parse import urlsplit
 
-from ansible_collections.tokenops.tiflux.plugins.module_utils._connection import CONNECTION_OPTIONS, DEFAULT_API_URL, DEFAULT_PROBES, ApiConfigError
-from ansible_collections.tokenops.tiflux.plugins.module_utils._token import fingerprint, redact
+from ansible_collections.tokenops.tiflux.plugins.module_utils._connection import (
+    CONNECTION_OPTIONS, DEFAULT_API_URL, DEFAULT_EXPIRY_WARNING_DAYS, DEFAULT_PROBES, DEFAULT_RATE_LIMIT_MARGIN, ApiConfigError,
+)
+from ansible_collections.tokenops.tiflux.plugins.module_utils._token import (
+    SESSOES_API, claim_time, claims, dates, fingerprint, redact, user_label, utc_iso,
+)
 
 USER_AGENT = "tokenops.tiflux"
-# valid: 2xx; invalid: 401; forbidden: 403; rate_limited: 429 after retries;
-# error: 5xx or unexpected answer; unreachable: DNS, connection, TLS or timeout.
+# valid: 2xx with Tiflux's answer; invalid: 401; forbidden: 403; rate_limited: 429 after retries;
+# error: 5xx, an unexpected status, or an answer that is not Tiflux's; unreachable: DNS, connection, TLS or timeout.
 STATUSES = ("valid", "invalid", "forbidden", "rate_limited", "error", "unreachable")
 EXPECT_CHOICES = ("valid", "invalid", "any")
+QUOTA_KEYS = ("quota_limit", "quota_remaining", "quota_reset")
 
-SESSOES_API = "Configurações > Minha conta > Sessões > Sessões API"
-# Backoff for 5xx and connection errors; 429 waits what the server asks instead.
+# Tiflux's answers are small JSON documents; anything bigger is someone else's, and is not read whole.
+MAX_BODY = 1 << 20
+READ_CHUNK = 1 << 16
+# Backoff for 5xx and connection errors; a 429 waits what the server asks instead.
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 8.0
 
@@ -70,14 +78,21 @@ def check_probes(probes):
 
 
 class _Answer:
-    """One HTTP attempt's outcome: an HTTP status, or a transport failure."""
+    """One HTTP attempt's outcome: an HTTP status, or a transport failure.
 
-    def __init__(self, http_status=None, headers=None, body=b"", failure=None, retryable=False):
+    problem is set when an HTTP answer came but its body could not be taken: "too_large" (over MAX_BODY)
+    or "slow" (not complete within the timeout).
+    """
+
+    def __init__(self, http_status=None, headers=None, body=b"", failure=None, retryable=False, problem=None):
         self.http_status = http_status
         self.headers = headers or {}
         self.body = body
         self.failure = failure  # (kind, detail) for transport failures
         self.retryable = retryable
+        self.problem = problem
+        self.attempts = 1
+        self.after_429 = False
 
     def header(self, name):
         return self.headers.get(name) if hasattr(self.headers, "get") else None
@@ -94,34 +109,38 @@ def _status_of(answer):
         return "unreachable"
     code = answer.http_status
     if 200 <= code < 300:
-        return "valid"
+        return "error" if answer.problem else "valid"
     return {401: "invalid", 403: "forbidden", 429: "rate_limited"}.get(code, "error")
 
 
-def _parse_reset(value, now):
-    """Seconds until an ISO-8601 UTC instant, a delta in seconds or an epoch time."""
+def _reset_epoch(value, now):
+    """RateLimit-Reset as epoch seconds: an ISO-8601 instant (what Tiflux sends), a delta in seconds or an epoch time."""
     value = (value or "").strip()
     if not value:
         return None
     if re.match(r"^\d+(\.\d+)?$", value):
         number = float(value)
-        return number - now if number > 1e9 else number
+        return number if number > 1e9 else now + number
     match = re.match(r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(Z|[+-]\d{2}:?\d{2})?$", value)
     if not match:
         return None
     import calendar  # pylint: disable=import-outside-toplevel
 
     parts = [int(p) for p in match.groups()[:6]]
-    epoch = calendar.timegm(tuple(parts) + (0, 0, 0))
+    try:
+        epoch = calendar.timegm(tuple(parts) + (0, 0, 0))
+    except (ValueError, OverflowError):
+        return None
     zone = match.group(7)
     if zone and zone != "Z":
         sign = 1 if zone[0] == "+" else -1
         digits = zone[1:].replace(":", "")
         epoch -= sign * (int(digits[:2]) * 3600 + int(digits[2:]) * 60)
-    return epoch - now
+    return float(epoch)
 
 
 def _parse_retry_after(value, now):
+    """Seconds to wait from a Retry-After header (delta seconds or an HTTP date), or None."""
     value = (value or "").strip()
     if not value:
         return None
@@ -133,11 +152,128 @@ def _parse_retry_after(value, now):
     return email.utils.mktime_tz(parsed) - now if parsed else None
 
 
+def _header_int(answer, name):
+    value = (answer.header(name) or "").strip()
+    return int(value) if value.isdigit() else None
+
+
+def quota_of(answer, now):
+    """quota_limit, quota_remaining, quota_reset from the RateLimit-* headers Tiflux puts on every answer."""
+    reset = _reset_epoch(answer.header("RateLimit-Reset"), now)
+    return dict(quota_limit=_header_int(answer, "RateLimit-Limit"), quota_remaining=_header_int(answer, "RateLimit-Remaining"),
+                quota_reset=utc_iso(reset) if reset is not None else None)
+
+
+def _socket_of(response):
+    """The socket under an http.client response, to bound each read by the time left (None if out of reach)."""
+    try:
+        sock = response.fp.raw._sock  # pylint: disable=protected-access
+        return sock if hasattr(sock, "settimeout") else None
+    except AttributeError:
+        return None
+
+
+def _read_body(response, deadline):
+    """(body, problem): at most MAX_BODY bytes, all of them before the deadline, or (None, problem)."""
+    length = (response.headers.get("Content-Length") or "").strip() if hasattr(response, "headers") else ""
+    if length.isdigit() and int(length) > MAX_BODY:
+        return None, "too_large"
+    read = getattr(response, "read1", None)
+    if read is None:  # not an http.client response: one bounded read
+        return response.read(MAX_BODY + 1)[:MAX_BODY + 1], None
+    sock = _socket_of(response)
+    chunks, size = [], 0
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None, "slow"
+        if sock is not None:
+            try:
+                sock.settimeout(left)
+            except OSError:
+                sock = None
+        try:
+            chunk = read(READ_CHUNK)
+        except (socket.timeout, TimeoutError):
+            return None, "slow"
+        if not chunk:
+            return b"".join(chunks), None
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None, "too_large"
+        chunks.append(chunk)
+
+
+def _transport_failure(exc):
+    """Classify an exception from open_url as an unreachable _Answer."""
+    import ssl  # pylint: disable=import-outside-toplevel
+    from urllib.error import URLError  # pylint: disable=import-outside-toplevel
+
+    if isinstance(exc, (ssl.SSLError, ssl.CertificateError)):
+        return _Answer(failure=("tls", str(exc)))
+    if isinstance(exc, URLError):
+        reason = exc.reason
+        if isinstance(reason, (ssl.SSLError, ssl.CertificateError)):
+            return _Answer(failure=("tls", str(reason)))
+        if isinstance(reason, socket.gaierror):
+            return _Answer(failure=("dns", str(reason)))
+        if isinstance(reason, (socket.timeout, TimeoutError)):
+            return _Answer(failure=("timeout", str(reason)), retryable=True)
+        return _Answer(failure=("connection", str(reason)), retryable=True)
+    if isinstance(exc, (socket.timeout, TimeoutError)):
+        return _Answer(failure=("timeout", str(exc) or "timed out"), retryable=True)
+    # Dropped connections (RemoteDisconnected, reset), ansible's SSLValidationError, ...
+    kind = "tls" if "certificate" in str(exc).lower() or "ssl" in type(exc).__name__.lower() else "connection"
+    return _Answer(failure=(kind, "%s: %s" % (type(exc).__name__, exc)), retryable=kind == "connection")
+
+
+def _is_me(path):
+    return path.split("?", 1)[0].rstrip("/") == "/users/me"
+
+
+def _not_tiflux(path, answer):
+    """Why a 2xx answer is not what Tiflux sends for this path, or None. Tiflux answers JSON; /users/me is the
+    token's user, an object with an id. A captive portal or a web app answering 200 HTML is not a valid check."""
+    body = answer.json()
+    if body is None:
+        kind = (answer.header("Content-Type") or "").split(";")[0].strip().lower()
+        looks_html = "html" in kind or (answer.body or b"").lstrip()[:1] == b"<"
+        return "an HTML page" if looks_html else "not JSON (Content-Type %s)" % (kind or "none")
+    if _is_me(path):
+        uid = body.get("id") if isinstance(body, dict) else None
+        if isinstance(uid, bool) or not (isinstance(uid, int) or (isinstance(uid, str) and uid.strip())):
+            return "JSON without the user's id"
+    return None
+
+
+def _user_of(answer, token):
+    """id, name and email of the token's user, redacted like every output (a server could echo the token there)."""
+    body = answer.json()
+    if not isinstance(body, dict):
+        return None
+    user = {}
+    for key in ("id", "name", "email"):
+        value = body.get(key)
+        if isinstance(value, str):
+            value = redact(value, [token])
+        elif isinstance(value, bool) or not isinstance(value, int):
+            value = None
+        user[key] = value
+    return user
+
+
+def _error_code(answer):
+    body = answer.json() if answer is not None and answer.body else None
+    code = body.get("error_code") if isinstance(body, dict) else None
+    return " (error_code %s)" % code if isinstance(code, int) and not isinstance(code, bool) else ""
+
+
 class Client:
     """Checks tokens against Tiflux API v2 and explains the outcome."""
 
     def __init__(self, api_url=DEFAULT_API_URL, validate_certs=True, ca_path=None, timeout=10, retries=3,
-                 max_retry_wait=90, allow_http=False, probes=None, sleep=time.sleep, clock=time.time):
+                 max_retry_wait=90, allow_http=False, probes=None, rate_limit_margin=DEFAULT_RATE_LIMIT_MARGIN,
+                 expiry_warning_days=DEFAULT_EXPIRY_WARNING_DAYS, sleep=time.sleep, clock=time.time):
         self.api_url = check_api_url(api_url, allow_http)
         # Checked now, before a module writes anything, not when the first check runs.
         self.probes = check_probes(probes)
@@ -146,6 +282,8 @@ class Client:
         self.timeout = timeout
         self.retries = max(0, int(retries))
         self.max_retry_wait = max_retry_wait
+        self.rate_limit_margin = max(0.0, float(rate_limit_margin))
+        self.expiry_warning_days = expiry_warning_days
         self._sleep = sleep
         self._clock = clock
 
@@ -156,69 +294,97 @@ class Client:
 
     # -- transport -------------------------------------------------------------------------
 
-    def _attempt(self, path, token):
+    def _exchange(self, path, token, deadline, box):
+        """One request, run in a worker thread so the caller can stop waiting at the deadline whatever the server does."""
         # Imported here, like everything only a request needs: ansible.module_utils.urls pulls in cryptography,
         # email.mime, http.cookiejar... which a module run that makes no API call (token_push without verify)
         # should not pay for.
         # pylint: disable=import-outside-toplevel
-        import ssl
-        from urllib.error import HTTPError, URLError
+        from urllib.error import HTTPError
 
         from ansible.module_utils.urls import open_url
 
-        headers = {"Authorization": "Bearer %s" % token, "Accept": "application/json"}
+        # No Content-Type on GET: Tiflux answers 400 "unpermitted parameter" to it.
+        headers = {"Accept": "application/json"}
+        if token is not None:
+            headers["Authorization"] = "Bearer %s" % token
+        response = error = None
         try:
-            # No Content-Type on GET: Tiflux answers 400 "unpermitted parameter" to it.
-            response = open_url(
-                self.api_url + path, method="GET", headers=headers, validate_certs=self.validate_certs,
-                ca_path=self.ca_path, timeout=self.timeout, follow_redirects="none", use_netrc=False,
-                http_agent=USER_AGENT,
-            )
-            return _Answer(response.getcode(), response.headers, response.read())
-        except HTTPError as exc:
             try:
-                body = exc.read()
-            except Exception:  # pylint: disable=broad-except
-                body = b""
-            return _Answer(exc.code, exc.headers, body, retryable=exc.code == 429 or exc.code >= 500)
-        except (ssl.SSLError, ssl.CertificateError) as exc:
-            return _Answer(failure=("tls", str(exc)))
-        except URLError as exc:
-            reason = exc.reason
-            if isinstance(reason, (ssl.SSLError, ssl.CertificateError)):
-                return _Answer(failure=("tls", str(reason)))
-            if isinstance(reason, socket.gaierror):
-                return _Answer(failure=("dns", str(reason)))
-            if isinstance(reason, (socket.timeout, TimeoutError)):
-                return _Answer(failure=("timeout", str(reason)), retryable=True)
-            return _Answer(failure=("connection", str(reason)), retryable=True)
-        except (socket.timeout, TimeoutError) as exc:
-            return _Answer(failure=("timeout", str(exc) or "timed out"), retryable=True)
+                response = open_url(
+                    self.api_url + path, method="GET", headers=headers, validate_certs=self.validate_certs,
+                    ca_path=self.ca_path, timeout=max(0.1, deadline - time.monotonic()), follow_redirects="none",
+                    use_netrc=False, http_agent=USER_AGENT,
+                )
+                status, answer_headers = response.getcode(), response.headers
+            except HTTPError as exc:
+                # Keep the exception alive while its body is read: collecting it closes its fp.
+                status, answer_headers, error = exc.code, exc.headers, exc
+                response = getattr(error, "fp", None)
+            box["headers"] = (status, answer_headers)
+            try:
+                body, problem = _read_body(response, deadline) if response is not None else (b"", None)
+            except Exception as exc:  # pylint: disable=broad-except
+                # The connection broke in the middle of the body.
+                box["answer"] = _transport_failure(exc)
+                return
+            retryable = problem is None and (status == 429 or status >= 500)
+            box["answer"] = _Answer(status, answer_headers, body, retryable=retryable, problem=problem)
         except Exception as exc:  # pylint: disable=broad-except
-            # Dropped connections (RemoteDisconnected, reset), ansible's SSLValidationError, ...
-            kind = "tls" if "certificate" in str(exc).lower() or "ssl" in type(exc).__name__.lower() else "connection"
-            return _Answer(failure=(kind, "%s: %s" % (type(exc).__name__, exc)), retryable=kind == "connection")
+            box["answer"] = _transport_failure(exc)
+        finally:
+            if response is not None:
+                try:
+                    response.close()
+                except Exception:  # pylint: disable=broad-except
+                    pass
+
+    def _attempt(self, path, token):
+        """One HTTP attempt, bounded as a whole by timeout (connection, answer and body)."""
+        deadline = time.monotonic() + self.timeout
+        box = {}
+        worker = threading.Thread(target=self._exchange, args=(path, token, deadline, box), name="tokenops-tiflux-request")
+        worker.daemon = True  # a server that holds the connection open must not hold the process too
+        worker.start()
+        worker.join(max(0.0, deadline - time.monotonic()) + 0.05)
+        answer = box.get("answer")
+        if answer is not None:
+            return answer
+        if "headers" in box:
+            status, answer_headers = box["headers"]
+            return _Answer(status, answer_headers, None, problem="slow")
+        return _Answer(failure=("timeout", "no answer within %ss" % self.timeout), retryable=True)
 
     def _wait_for(self, answer, attempt):
         """Seconds to wait before the next attempt, or None to give up now."""
-        if answer.http_status == 429:
+        if answer.http_status in (401, 429):
             now = self._clock()
             wait = _parse_retry_after(answer.header("Retry-After"), now)
-            reset = _parse_reset(answer.header("RateLimit-Reset"), now)
-            wait = max(w for w in (wait, reset, 1.0) if w is not None)
-            return wait + 0.1 if wait <= self.max_retry_wait else None
+            if wait is None:
+                reset = _reset_epoch(answer.header("RateLimit-Reset"), now)
+                # Tiflux's clock runs behind: its reset comes a little after the instant it names.
+                wait = reset - now + self.rate_limit_margin if reset is not None else float(2 ** attempt)
+            wait = max(0.0, wait)
+            return wait if wait <= self.max_retry_wait else None
         return min(BACKOFF_CAP, BACKOFF_BASE * (2 ** attempt))
 
-    def _get(self, path, token):
-        attempt = 0
+    def _get(self, path, token, http_retries=True):
+        """GET with retries. http_retries=False retries transport failures only (any HTTP answer is final)."""
+        attempt, after_429 = 0, False
         while True:
             answer = self._attempt(path, token)
-            answer.attempts = attempt + 1
-            if not answer.retryable or attempt >= self.retries:
+            answer.attempts, answer.after_429 = attempt + 1, after_429
+            if http_retries:
+                # Observed: under persistent quota excess Tiflux may answer 401 instead of 429; ask again after the reset.
+                retry = answer.retryable or (answer.http_status == 401 and after_429)
+            else:
+                retry = answer.failure is not None and answer.retryable
+            if not retry or attempt >= self.retries:
                 return answer
             wait = self._wait_for(answer, attempt)
             if wait is None:
                 return answer
+            after_429 = after_429 or answer.http_status == 429
             self._sleep(wait)
             attempt += 1
 
@@ -233,35 +399,70 @@ class Client:
         fp = fingerprint(token)
         result = dict(status="valid", valid=False, http_status=None, fingerprint=fp, user=None, probes=[],
                       message="", api_url=self.api_url, attempts=0)
-        answer = None
+        result.update(dates(token, started))
+        result.update(dict.fromkeys(QUOTA_KEYS))
+        answer, not_tiflux = None, None
         for path in check_probes(probes) if probes is not None else self.probes:
             answer = self._get(path, token)
             status = _status_of(answer)
+            if answer.http_status is not None:
+                result.update(quota_of(answer, self._clock()))
+            if status == "valid":
+                not_tiflux = _not_tiflux(path, answer)
+                status = "error" if not_tiflux else status
             result["attempts"] += answer.attempts
             result["probes"].append(dict(path=path, http_status=answer.http_status, status=status))
             result["status"], result["http_status"] = status, answer.http_status
-            if status == "valid" and path.split("?", 1)[0].rstrip("/") == "/users/me":
-                result["user"] = _user_of(answer)
+            if status == "valid" and _is_me(path):
+                result["user"] = _user_of(answer, token)
             if status != "valid":
                 break
         result["valid"] = result["status"] == "valid"
-        result["message"] = redact(self._message(result, answer), [token])
+        result["message"] = redact(self._message(result, answer, token, not_tiflux), [token])
         result["elapsed_ms"] = int(round((self._clock() - started) * 1000))
         return result
 
-    def _message(self, result, answer):
+    def reach(self, path="/users/me"):
+        """Prove this host's network path to api_url (DNS, proxy, TLS, CA) with a GET that carries no token.
+
+        Any HTTP answer (401 and 429 included) means reached; only the per-IP limit of requests without a valid
+        token is spent, none of the user's quota. Transport failures are retried like in check().
+        """
+        path = check_probes([path])[0]
+        started = self._clock()
+        answer = self._get(path, None, http_retries=False)
+        reached = answer.failure is None
+        if reached:
+            message = "reached %s from this host (HTTP %s to %s without a token): the network path to Tiflux works" % (
+                self.api_url, answer.http_status, path)
+        else:
+            message = self._transport_message(answer)
+        return dict(reached=reached, status="reached" if reached else "unreachable", http_status=answer.http_status,
+                    message=message, elapsed_ms=int(round((self._clock() - started) * 1000)), api_url=self.api_url,
+                    attempts=answer.attempts)
+
+    def _transport_message(self, answer):
+        kind, detail = answer.failure
+        detail = " ".join(detail.split())[:200]
+        if kind == "tls":
+            return (
+                "TLS verification of %s failed (%s): set ca_path to the CA bundle that signs the server "
+                "certificate, or validate_certs: false for a test server only" % (self.api_url, detail)
+            )
+        if kind == "timeout":
+            return "no answer from %s within %ss after %d attempts: check the proxy and firewall of this host, or raise timeout" % (
+                self.api_url, self.timeout, answer.attempts)
+        return "cannot reach %s from this host (%s) after %d attempts: check DNS, proxy and firewall, and api_url" % (
+            self.api_url, detail, answer.attempts)
+
+    def _message(self, result, answer, token, not_tiflux):
         fp, status = result["fingerprint"], result["status"]
         path = result["probes"][-1]["path"]
         if status == "valid":
-            user = result["user"]
-            who = " (user %s <%s>)" % (user.get("name"), user.get("email")) if user else ""
-            return "token %s is valid at %s%s" % (fp, self.api_url, who)
+            label = user_label(result["user"])
+            return "token %s is valid at %s%s" % (fp, self.api_url, " (user %s)" % label if label else "")
         if status == "invalid":
-            return (
-                "Tiflux rejected token %s with 401 (Token de API inválido ou expirado) at %s: it was revoked in "
-                "Sessões API, mistyped, or its user was deactivated; a lost token cannot be shown again, so generate "
-                "a new one in %s, vault it and push it" % (fp, self.api_url, SESSOES_API)
-            )
+            return self._invalid_message(result, answer, token)
         if status == "forbidden":
             return (
                 "token %s is valid but Tiflux answered 403%s for %s: tokens carry exactly their user's permissions, "
@@ -269,25 +470,34 @@ class Client:
                 "or drop %s from probes" % (fp, _error_code(answer), path, path)
             )
         if status == "rate_limited":
+            quota = "%s requests per minute" % result["quota_limit"] if result["quota_limit"] else "about 120 requests per minute"
             return (
-                "Tiflux answered 429%s (quota exceeded) for token %s after %d attempts: the quota (about 120 requests "
-                "per minute) is shared by every token and integration of the same user; wait until %s or lower the "
-                "request rate" % (_error_code(answer), fp, answer.attempts, answer.header("RateLimit-Reset") or "the next minute")
+                "Tiflux answered 429%s (quota exceeded) for token %s after %d attempts: the quota (%s per user) is "
+                "shared by every token and integration of the same user, and requests without a valid token have "
+                "their own limit per client IP; wait until %s or lower the request rate"
+                % (_error_code(answer), fp, answer.attempts, quota, result["quota_reset"] or "the next minute")
             )
         if status == "unreachable":
-            kind, detail = answer.failure
-            detail = " ".join(detail.split())[:200]
-            if kind == "tls":
-                return (
-                    "TLS verification of %s failed (%s): set ca_path to the CA bundle that signs the server "
-                    "certificate, or validate_certs: false for a test server only" % (self.api_url, detail)
-                )
-            if kind == "timeout":
-                return "no answer from %s within %ss after %d attempts: check the proxy and firewall of this host, or raise timeout" % (
-                    self.api_url, self.timeout, answer.attempts)
-            return "cannot reach %s from this host (%s) after %d attempts: check DNS, proxy and firewall, and api_url" % (
-                self.api_url, detail, answer.attempts)
+            return self._transport_message(answer)
         code = answer.http_status
+        if answer.problem == "too_large":
+            return (
+                "the answer from %s%s (HTTP %s) is larger than %d KiB, which Tiflux never sends, so token %s is not proven: "
+                "api_url, or a proxy on the way, does not lead to Tiflux API v2; check api_url and this host's proxy"
+                % (self.api_url, path, code, MAX_BODY // 1024, fp)
+            )
+        if answer.problem == "slow":
+            return (
+                "the answer from %s%s (HTTP %s) did not arrive whole within %ss (timeout bounds the whole request), so "
+                "token %s is not proven: a slow proxy or a server that is not Tiflux API v2 answers at api_url; check "
+                "api_url and this host's proxy, or raise timeout" % (self.api_url, path, code, self.timeout, fp)
+            )
+        if not_tiflux:
+            return (
+                "the answer from %s%s (HTTP %s, %s) is not Tiflux's, so token %s is not proven: a captive portal, a proxy "
+                "login page or another web app answers at api_url; check api_url and this host's proxy, then check again"
+                % (self.api_url, path, code, not_tiflux, fp)
+            )
         if 300 <= code < 400:
             remedy = "set api_url to the final address (redirects are not followed, so the token is not sent elsewhere)"
         elif code == 404:
@@ -298,18 +508,58 @@ class Client:
             remedy = "check api_url and probes"
         return "Tiflux answered HTTP %s%s for %s with token %s: %s" % (code, _error_code(answer), path, fp, remedy)
 
+    def _invalid_message(self, result, answer, token):
+        fp = result["fingerprint"]
+        expires = claim_time(claims(token), "exp")
+        if expires is not None and expires <= self._clock():
+            message = (
+                "Tiflux rejected token %s with 401 (Token de API inválido ou expirado) at %s: it expired on %s "
+                "(Tiflux tokens expire two years after they are made) and cannot be renewed; generate a new one in "
+                "%s, vault it and push it (or rotate it with tokenops.tiflux.rotate)" % (fp, self.api_url, result["expires_at"], SESSOES_API)
+            )
+        else:
+            message = (
+                "Tiflux rejected token %s with 401 (Token de API inválido ou expirado) at %s: it was revoked in "
+                "Sessões API, replaced by a newer token made in the same browser, mistyped, or its user was "
+                "deactivated; a lost token cannot be shown again, so generate a new one in %s, vault it and push it"
+                % (fp, self.api_url, SESSOES_API)
+            )
+        if answer.after_429:
+            message += (
+                " (this 401 came after a 429: under persistent quota excess Tiflux may answer 401, so check again once "
+                "the quota resets before treating the token as revoked)"
+            )
+        return message
 
-def _error_code(answer):
-    body = answer.json() if answer is not None else None
-    code = body.get("error_code") if isinstance(body, dict) else None
-    return " (error_code %s)" % code if isinstance(code, int) else ""
+
+def unchecked(token):
+    """The result of a shape-only check (no API call): what the token's claims say, no verdict."""
+    fp = fingerprint(token)
+    result = dict(status="unchecked", valid=None, http_status=None, fingerprint=fp, user=None, probes=[],
+                  message="token %s has a valid shape (not checked: check=false)" % fp, elapsed_ms=0, api_url=None, attempts=0)
+    result.update(dates(token))
+    result.update(dict.fromkeys(QUOTA_KEYS))
+    return result
 
 
-def _user_of(answer):
-    body = answer.json()
-    if not isinstance(body, dict):
+def expiry_warning(result, days=DEFAULT_EXPIRY_WARNING_DAYS):
+    """The warning for a token that expires within ``days`` by its claims, or None (also for days 0/None).
+
+    A token Tiflux rejected has its failure message instead.
+    """
+    left = result.get("expires_in_days")
+    if left is None or not days or days < 0 or left > days or result.get("status") == "invalid":
         return None
-    return dict((key, body.get(key)) for key in ("id", "name", "email"))
+    fp, when = result.get("fingerprint"), result.get("expires_at")
+    if left < 0:
+        return (
+            "token %s expired on %s by its claims, but Tiflux did not reject it (status %s): generate a new one in %s "
+            "and rotate it before Tiflux does" % (fp, when, result.get("status"), SESSOES_API)
+        )
+    return (
+        "token %s expires on %s (in %d day%s); Tiflux rejects it from then on: generate a new one in %s and rotate it "
+        "before then (warned %d days ahead: expiry_warning_days)" % (fp, when, left, "" if left == 1 else "s", SESSOES_API, days)
+    )
 
 
 def expectation_failure(result, expect):

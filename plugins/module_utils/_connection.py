@@ -16,6 +16,9 @@ from ansible.module_utils.basic import env_fallback
 
 DEFAULT_API_URL = "https://api.tiflux.com/api/v2"
 DEFAULT_PROBES = ["/users/me"]
+# Tiflux's clock runs 1-2 s behind (integrators wait RateLimit-Reset + 3 s).
+DEFAULT_RATE_LIMIT_MARGIN = 3.0
+DEFAULT_EXPIRY_WARNING_DAYS = 30
 
 
 class ApiConfigError(ValueError):
@@ -33,14 +36,27 @@ def connection_argument_spec():
         max_retry_wait=dict(type="int", default=90),
         probes=dict(type="list", elements="str", default=list(DEFAULT_PROBES)),
         allow_http=dict(type="bool", default=False),
+        rate_limit_margin=dict(type="float", default=DEFAULT_RATE_LIMIT_MARGIN),
+        expiry_warning_days=dict(type="int", default=DEFAULT_EXPIRY_WARNING_DAYS),
     )
 
 
 CONNECTION_OPTIONS = tuple(connection_argument_spec())
 
 
+def pacing_argument_spec():
+    """The run's pacing of API calls, applied on the controller (plugin_utils/_pacer.py) before a module runs."""
+    return dict(
+        api_calls_per_minute=dict(type="int"),
+        quota_reserve=dict(type="int"),
+    )
+
+
+PACING_OPTIONS = tuple(pacing_argument_spec())
+
+
 def module_argument_spec():
-    """Connection options plus the pacing budget, which the action plugin consumes on the controller."""
+    """Connection options plus the pacing options, which the action plugin consumes on the controller."""
     spec = connection_argument_spec()
-    spec["api_calls_per_minute"] = dict(type="int")
+    spec.update(pacing_argument_spec())
     return spec

@@ -8,7 +8,13 @@ Private to the collection; runs on the controller and on target hosts (stdlib on
 
 from __future__ import annotations
 
+import base64
+import calendar
+import datetime
 import hashlib
+import json
+import math
+import time
 import unicodedata
 
 FINGERPRINT_PREFIX = "sha256:"
@@ -92,3 +98,114 @@ def redact(text, tokens):
         if token:
             text = text.replace(token, describe(token))
     return text
+
+
+# -- claims: what a JWT token says about itself ------------------------------------------------
+#
+# Tiflux API v2 tokens are JWTs (HS256; claims jti, sub, scp, aud, iat, exp = iat + 2 years, req_limit).
+# The payload is readable without Tiflux's secret, but its signature cannot be checked here: claims are hints
+# for people (when was it made, when does it expire), never proof that a token works. Opaque tokens have none.
+
+SESSOES_API = "Configurações > Minha conta > Sessões > Sessões API"
+# The timezone Tiflux's UI shows "Data da sessão" in, unless the viewer's is another.
+UI_TIMEZONE = "America/Sao_Paulo"
+_B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+_MAX_EPOCH = 253402300799  # 9999-12-31T23:59:59Z
+DAY = 86400
+_UTC = datetime.timezone.utc
+
+
+def _b64url_json(part):
+    if not part or len(part) > 8192 or not set(part) <= _B64URL:
+        return None
+    raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+    return json.loads(raw.decode("utf-8"))
+
+
+def claims(token):
+    """The JWT payload of the token as a dict, or None for an opaque or unparsable token. Never raises."""
+    try:
+        if isinstance(token, bytes):
+            token = token.decode("ascii")
+        if not isinstance(token, str):
+            return None
+        parts = token.strip().split(".")
+        if len(parts) != 3:
+            return None
+        header, payload = _b64url_json(parts[0]), _b64url_json(parts[1])
+        if not isinstance(header, dict) or not isinstance(payload, dict):
+            return None
+        return payload
+    except Exception:  # pylint: disable=broad-except
+        return None
+
+
+def claim_time(payload, name):
+    """A NumericDate claim (iat, exp) as epoch seconds, or None when absent or not a plausible time."""
+    value = (payload or {}).get(name)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+        return None
+    return float(value) if 0 <= value <= _MAX_EPOCH else None
+
+
+def utc_iso(epoch):
+    """``YYYY-MM-DDTHH:MM:SSZ`` for epoch seconds, None for None."""
+    if epoch is None:
+        return None
+    return datetime.datetime.fromtimestamp(int(epoch), _UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def dates(token, now=None):
+    """issued_at, expires_at (ISO UTC or None) and expires_in_days (whole days, rounded away from zero:
+    10 for a token made to expire in 10 days, negative once expired; None without exp)."""
+    payload = claims(token)
+    issued, expires = claim_time(payload, "iat"), claim_time(payload, "exp")
+    days = None
+    if expires is not None:
+        left = (expires - (time.time() if now is None else now)) / DAY
+        days = int(math.ceil(left)) if left >= 0 else int(math.floor(left))
+    return dict(issued_at=utc_iso(issued), expires_at=utc_iso(expires), expires_in_days=days)
+
+
+def request_limit(token):
+    """The token's req_limit claim (requests per minute), or None."""
+    value = (claims(token) or {}).get("req_limit")
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
+def _zone(name):
+    try:
+        import zoneinfo  # pylint: disable=import-outside-toplevel  # Python >= 3.9 with tz data
+
+        return zoneinfo.ZoneInfo(name)
+    except Exception:  # pylint: disable=broad-except
+        # No tz database: Brazil has kept UTC-3 all year since 2019.
+        return datetime.timezone(datetime.timedelta(hours=-3)) if name == UI_TIMEZONE else None
+
+
+def session_date(value, timezone=UI_TIMEZONE):
+    """How Sessões API shows a session's date ("Data da sessão"): ``dd/mm/yyyy HH:MM`` in the viewer's timezone.
+
+    value: epoch seconds or an ISO string as returned in issued_at. None when value or timezone is unusable.
+    """
+    if isinstance(value, str):
+        try:
+            value = calendar.timegm(time.strptime(value, "%Y-%m-%dT%H:%M:%SZ"))
+        except ValueError:
+            return None
+    zone = _zone(timezone or UI_TIMEZONE)
+    if value is None or zone is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return datetime.datetime.fromtimestamp(value, zone).strftime("%d/%m/%Y %H:%M")
+
+
+def user_label(user):
+    """The one way outputs name a token's user: ``name <email>`` (either part alone when the other is missing)."""
+    if not isinstance(user, dict):
+        return None
+    name, email = user.get("name"), user.get("email")
+    if name and email:
+        return "%s <%s>" % (name, email)
+    if name or email:
+        return "%s" % (name or email)
+    return "id %s" % user.get("id") if user.get("id") is not None else None

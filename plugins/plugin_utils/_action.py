@@ -17,7 +17,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.tokenops.tiflux.plugins.module_utils._connection import CONNECTION_OPTIONS, DEFAULT_PROBES
+from ansible_collections.tokenops.tiflux.plugins.module_utils._connection import CONNECTION_OPTIONS, DEFAULT_PROBES, PACING_OPTIONS
 from ansible_collections.tokenops.tiflux.plugins.plugin_utils._pacer import PaceError, Pacer
 
 
@@ -41,12 +41,12 @@ class TifluxAction(ActionBase):
                 if not isinstance(target, dict):
                     raise AnsibleActionFail("targets[%d] must be a dict with path, format and key, got %s: check tiflux_targets"
                                             % (index, type(target).__name__))
-        for name in CONNECTION_OPTIONS + ("api_calls_per_minute",):
+        for name in CONNECTION_OPTIONS + PACING_OPTIONS:
             var = "ansible_tiflux_" + name
             if name not in args and task_vars.get(var) not in (None, ""):
                 args[name] = self._templar.template(task_vars[var])
         try:
-            waited = Pacer().reserve(self.api_calls(args), args.get("api_calls_per_minute"))
+            waited = Pacer().reserve_for(self.api_calls(args), args)
         except PaceError as exc:
             raise AnsibleActionFail(str(exc))
         shipped = self._ship_ca_file(args)
@@ -55,6 +55,7 @@ class TifluxAction(ActionBase):
         finally:
             if shipped:
                 self._remove_tmp_path(self._connection._shell.tmpdir)
+        Pacer().observe(result)  # the quota headers of the module's answers pace the next reservations
         token = args.get("token")
         if isinstance(token, str) and token.strip():
             # Last line of defence: whatever the module returned, it must not carry the token.

@@ -8,8 +8,9 @@ Used by pytest (``assert_no_leaks``) and by integration targets' runme.sh (CLI):
     python tests/utils/leak_scan.py --secrets-file SECRETS [--names-only DIR ...] PATH [PATH ...]
 
 SECRETS holds one token per line. Each PATH (file or directory, scanned recursively,
-file names included) is searched for every token, and for its first and last 12
-characters (a truncated token is still a leak). --names-only DIRs (where the configs that
+file names included) is searched for every token, and for the first and last 12
+characters of its own part (a truncated token is still a leak): the whole token, or a
+JWT's signature (its header and payload prefix are shared with other tokens). --names-only DIRs (where the configs that
 legitimately hold tokens live) are checked for file names only: backups, temp files. Prints one line per finding naming the
 token by fingerprint only, and a summary; exits 1 when anything was found.
 """
@@ -32,8 +33,11 @@ def needles(token):
     """The byte strings whose presence means the token leaked."""
     token = token.strip()
     found = {token.encode()}
-    if len(token) >= 2 * PART:
-        found.update((token[:PART].encode(), token[-PART:].encode()))
+    # A JWT (Tiflux's tokens are) starts with a header every token shares and a payload a user's tokens share:
+    # the part that is this token's own is its signature.
+    own = token.rsplit(".", 1)[1] if token.count(".") == 2 and token.startswith("eyJ") else token
+    if len(own) >= 2 * PART:
+        found.update((own[:PART].encode(), own[-PART:].encode()))
     return found
 
 

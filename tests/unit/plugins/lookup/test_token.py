@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -11,7 +12,7 @@ from ansible import constants as C
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.loader import lookup_loader
 
-from ansible_collections.tokenops.tiflux.plugins.module_utils._token import fingerprint
+from ansible_collections.tokenops.tiflux.plugins.module_utils._token import claims, fingerprint, utc_iso
 
 
 @pytest.fixture(autouse=True)
@@ -102,3 +103,76 @@ def test_cached_false_asks_again_and_sees_a_revocation(sim, account, lookup):
     assert lookup.run([token], variables={}, result="info", cached=False, **opts(sim))[0]["status"] == "invalid"
     assert lookup.run([token], variables={}, result="info", **opts(sim))[0]["status"] == "invalid", "replaced"
     assert api_requests(sim, token) == 2
+
+
+# -- claims, expiry warnings, quota ----------------------------------------------------------------
+
+@pytest.fixture
+def warnings(monkeypatch, lookup):
+    seen = []
+    module = __import__(type(lookup).__module__, fromlist=["display"])
+    monkeypatch.setattr(module.display, "warning", seen.append)
+    return seen
+
+
+def test_info_carries_the_jwt_dates_and_the_quota(sim, account, lookup, warnings):
+    _user, token = account
+    [info] = lookup.run([token], variables={}, result="info", **opts(sim))
+    payload = claims(token)
+    assert (info["issued_at"], info["expires_at"]) == (utc_iso(payload["iat"]), utc_iso(payload["exp"]))
+    assert info["expires_in_days"] in (730, 731)
+    assert (info["quota_limit"], info["quota_remaining"]) == (120, 119) and info["quota_reset"].endswith(":00Z")
+    assert warnings == []
+
+
+def test_opaque_tokens_have_null_dates(sim, lookup):
+    user = sim.control.create_user(name="Opaque lookup", email="opaque.lookup@example.com")
+    token = sim.control.issue_token(user["id"], opaque=True)["token"]
+    [info] = lookup.run([token], variables={}, result="info", **opts(sim))
+    assert info["status"] == "valid" and (info["issued_at"], info["expires_at"], info["expires_in_days"]) == (None, None, None)
+
+
+def test_a_token_expiring_in_10_days_passes_with_one_warning(sim, lookup, warnings):
+    user = sim.control.create_user(name="Soon lookup", email="soon.lookup@example.com")
+    token = sim.control.issue_token(user["id"], lifetime_seconds=10 * 86400)["token"]
+    assert lookup.run([token], variables={}, **opts(sim)) == [token]
+    [info] = lookup.run([token], variables={}, result="info", **opts(sim))
+    assert info["status"] == "valid" and info["expires_in_days"] == 10
+    assert len(warnings) == 2 and fingerprint(token) in warnings[0] and info["expires_at"] in warnings[0]
+    assert token not in " ".join(warnings)
+    lookup.run([token], variables={}, expiry_warning_days=5, **opts(sim))
+    assert len(warnings) == 2, "not within 5 days"
+
+
+def test_an_expired_token_fails_saying_so(sim, lookup, warnings):
+    user = sim.control.create_user(name="Expired lookup", email="expired.lookup@example.com")
+    token = sim.control.issue_token(user["id"], issued_at=int(time.time()) - 2 * 366 * 86400)["token"]
+    with pytest.raises(AnsibleLookupError, match="expired on 20"):
+        lookup.run([token], variables={}, **opts(sim))
+    [info] = lookup.run([token], variables={}, result="info", **opts(sim))
+    assert info["status"] == "invalid" and info["expires_in_days"] < 0
+    assert warnings == []
+
+
+def test_check_false_still_reads_the_dates(account, lookup, warnings):
+    _user, token = account
+    [info] = lookup.run([token], variables={}, result="info", check=False)
+    assert info["status"] == "unchecked" and info["expires_at"] == utc_iso(claims(token)["exp"])
+
+
+def test_a_captive_portal_never_lets_the_token_through(sim, account, lookup):
+    _user, token = account
+    sim.control.add_fault(kind="html", count=-1, path_prefix="/")
+    try:
+        with pytest.raises(AnsibleLookupError, match="is not Tiflux's"):
+            lookup.run([token], variables={}, **opts(sim))
+    finally:
+        sim.control.clear_faults()
+
+
+def test_the_pacer_learns_the_quota_from_the_check(sim, account, lookup, tmp_path):
+    _user, token = account
+    lookup.run([token], variables={}, result="info", quota_reserve=30, **opts(sim))
+    ledger = json.loads((tmp_path / "tokenops_tiflux_pace.json").read_text())
+    assert ledger["seen"]["limit"] == 120 and ledger["seen"]["remaining"] == 119
+    assert len(ledger["stamps"]) == 1
