@@ -541,12 +541,14 @@ def measure(bench, args, ns, runs, names):
         samples = dict((name, []) for name in names)
         for i in range(runs[n]):
             for name in names:
+                slot = time.monotonic()
                 s = bench.run(n, name, i)
                 samples[name].append(s)
                 live = s["live"] or {}
-                print("N=%-4d run %d/%d %-10s %8.2f s  quota=%d new/old=%d/%d tokenless=%d failed=%d rc=%d live 200/429=%s/%s  load %s" % (
-                    n, i + 1, runs[n], name, s["seconds"], s["quota"], s["new"], s["old"], s["tokenless"], s["failed"], s["rc"],
-                    live.get("ok", "-"), live.get("rate_limited", "-"), uptime()), flush=True)
+                print("N=%-4d run %d/%d %-10s %8.2f s (%.0f s with the wait)  quota=%d new/old=%d/%d tokenless=%d failed=%d rc=%d "
+                      "live 200/429=%s/%s  load %s" % (
+                          n, i + 1, runs[n], name, s["seconds"], time.monotonic() - slot, s["quota"], s["new"], s["old"], s["tokenless"],
+                          s["failed"], s["rc"], live.get("ok", "-"), live.get("rate_limited", "-"), uptime()), flush=True)
         results[n] = dict((name, summarise(samples[name], n)) for name in names)
     if args.push_hosts:
         bench.fleet(args.push_hosts)
@@ -556,8 +558,8 @@ def measure(bench, args, ns, runs, names):
             for name in names:
                 s = bench.run(args.push_hosts, name, i)
                 samples[name].append(s)
-                print("push N=%d run %d/%d %-10s %6.2f s  failed=%d  load %s" % (args.push_hosts, i + 1, args.push_runs, name, s["seconds"],
-                                                                                s["failed"], uptime()), flush=True)
+                print("push N=%d run %d/%d %-10s %6.2f s  failed=%d  load %s" % (
+                    args.push_hosts, i + 1, args.push_runs, name, s["seconds"], s["failed"], uptime()), flush=True)
         push = dict((name, summarise(samples[name], args.push_hosts)) for name in names)
     return results, push
 
@@ -569,10 +571,10 @@ def report(args, command, started, load_before, ns, runs, names, results, push, 
     live = ("a live integration of the same user (its own token) calls `GET /users/me` %d times a minute from %.0f s before "
             "each timed run until it ends" % (args.live_per_minute, args.warmup)) if args.live_per_minute else "no live integration"
     serial = json.dumps(args.serial) if args.serial else "each playbook's default, `[1, \"25%\"]` in all three"
+    minutes = (datetime.datetime.now(datetime.timezone.utc) - started).total_seconds() / 60
     lines = [
-        "Run %s, `%s` (%s), %.0f min in all." % (started.strftime("%Y-%m-%d %H:%M UTC"), command,
-                                                "make" if os.environ.get("MAKELEVEL") else "by hand",
-                                                (datetime.datetime.now(datetime.timezone.utc) - started).total_seconds() / 60),
+        "Run %s, `%s` (%s), %.0f min in all." % (
+            started.strftime("%Y-%m-%d %H:%M UTC"), command, "make" if os.environ.get("MAKELEVEL") else "by hand", minutes),
         "",
         "Machine: %s CPUs (%s), %s RAM, Linux %s, Python %s, %s, collection %s. Load average before: %s, after: %s "
         "(the machine is shared: compare ratios, not absolute seconds)." % (
