@@ -88,6 +88,14 @@ EXAMPLES = r"""
     msg: "{{ lookup('tokenops.tiflux.token', vault_tiflux_token, result='info',
              api_url='https://tiflux-sim.test:8443/api/v2', ca_path='/etc/pki/test-ca.pem').status }}"
 
+- name: Say when the token expires (its claims; null for an opaque token) and how much of the quota is left
+  ansible.builtin.debug:
+    msg: >-
+      made {{ info.issued_at }}, expires {{ info.expires_at }} (in {{ info.expires_in_days }} days);
+      {{ info.quota_remaining }} of {{ info.quota_limit }} requests left until {{ info.quota_reset }}
+  vars:
+    info: "{{ lookup('tokenops.tiflux.token', vault_tiflux_token, result='info') }}"
+
 - name: Only validate the shape (no API call), e.g. in check mode of a pipeline
   ansible.builtin.debug:
     msg: "{{ lookup('tokenops.tiflux.token', vault_tiflux_token, result='info', check=false).fingerprint }}"

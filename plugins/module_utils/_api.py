@@ -22,7 +22,7 @@ from ansible_collections.tokenops.tiflux.plugins.module_utils._connection import
     CONNECTION_OPTIONS, DEFAULT_API_URL, DEFAULT_EXPIRY_WARNING_DAYS, DEFAULT_PROBES, DEFAULT_RATE_LIMIT_MARGIN, ApiConfigError,
 )
 from ansible_collections.tokenops.tiflux.plugins.module_utils._token import (
-    SESSOES_API, claim_time, claims, dates, fingerprint, redact, user_label, utc_iso,
+    SESSOES_API, UI_TIMEZONE, claim_time, claims, dates, fingerprint, redact, session_date, user_label, utc_iso,
 )
 
 USER_AGENT = "tokenops.tiflux"
@@ -568,9 +568,12 @@ def expectation_failure(result, expect):
     if expect == "any" or status == expect:
         return None
     if expect == "invalid" and status == "valid":
+        made = session_date(result.get("issued_at"))
+        session = ("the session whose Data da sessão is %s, %s time" % (made, UI_TIMEZONE) if made
+                   else "the session with its creation date")
         return (
-            "token %s still works at %s: revoke it by hand in %s (the session with its creation date), "
-            "then run this check again" % (result["fingerprint"], result["api_url"], SESSOES_API)
+            "token %s still works at %s: revoke it by hand in %s (%s), then run this check again"
+            % (result["fingerprint"], result["api_url"], SESSOES_API, session)
         )
     if expect == "invalid":
         return "cannot prove that token %s is revoked: %s" % (result["fingerprint"], result["message"])
