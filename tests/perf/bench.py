@@ -156,16 +156,11 @@ class Bench:
         return extra
 
     def _quiet_start(self, live):
-        """Counters at 0, the live integration running, and (unless --no-align) the start of a clock minute."""
-        if self.args.no_align:
-            self.control.set_config(**self.control.config())  # a PUT clears every quota window
-            self.control.reset_counters()
-            if live:
-                live.start()
-            time.sleep(self.args.warmup)
-            return
-        start = next_minute(time.time(), self.args.warmup)
+        """Quota windows and counters cleared, the live integration running, then (unless --no-align) the start of a
+        clock minute: what the previous run spent never reaches this one, not even the live integration's warm-up."""
+        start = time.time() + self.args.warmup if self.args.no_align else next_minute(time.time(), self.args.warmup)
         time.sleep(max(0.0, start - self.args.warmup - time.time()))
+        self.control.set_config(**self.control.config())  # a PUT clears every quota window
         self.control.reset_counters()
         if live:
             live.start()
@@ -192,6 +187,7 @@ class Bench:
             self.control.reset_counters()
         else:
             self._quiet_start(live)
+        minute = time.strftime("%Y-%m-%dT%H:%M", time.gmtime())  # the simulator's key for the run's first minute
         try:
             rc, seconds, out = F.run_playbook(fl.root, variant["playbook"], fl.inventory, [varfile], ["-f", str(self.args.forks)], env=env,
                                               timeout=self.args.timeout)
@@ -213,12 +209,12 @@ class Bench:
             os.unlink(profile)
         except (OSError, ValueError):
             prof = dict(tasks=[], hosts={}, failed_hosts=[], plays=0)
-        return self._result(fl, variant, rc, seconds, counters, live_seen, prof)
+        return self._result(fl, variant, rc, seconds, counters, live_seen, prof, minute)
 
-    def _result(self, fl, variant, rc, seconds, counters, live_seen, prof):
+    def _result(self, fl, variant, rc, seconds, counters, live_seen, prof, minute):
         if variant.get("files") == 1:
             want = F.ENV_TEMPLATE.format(token=self.new).encode()
-            not_new = [h for h in fl.hosts if open(fl.targets(h)[0]["path"], "rb").read() != want]
+            not_new = [h for h in fl.hosts if F.read_bytes(fl.targets(h)[0]["path"]) != want]
         else:
             not_new = [h for h in fl.hosts if not fl.on_token(h, self.new)]
         failed = sorted(set(not_new) | set(prof.get("failed_hosts", [])))
@@ -236,7 +232,7 @@ class Bench:
             tokenless=sum(counters["by_ip"].values()),
             run_429=counters["rejected_429"] - live_429, run_429_ip=counters["rejected_429_ip"],
             live=live_seen,
-            run_per_minute=[per_minute[m] - live_ok.get(m, 0) for m in sorted(per_minute)])
+            run_per_minute=[per_minute[m] - live_ok.get(m, 0) for m in sorted(per_minute) if m >= minute])
 
 
 def distinct(values, fmt="%d"):
@@ -330,28 +326,32 @@ def _top_tasks(r, count=3):
 def in_the_way(results, missed, budget, name):
     """One line per missed target, from this run's own figures."""
     lines = []
-    for key in ("quota", "baseline", "copy", "failed", "live"):
-        ns = [n for k, n in missed if k == key]
+    for key in ("quota", "wall", "failed", "live"):
+        ns = sorted(set(n for k, n in missed if k == key or (key == "wall" and k in ("baseline", "copy"))))
         if not ns:
             continue
         n = max(ns)
         r = results[n][name]
         if key == "quota":
             lines.append(
-                "- **Calls on the user's quota** (N = %d: %s): the run's requests carried the new token %s times and the old "
-                "one %s times (simulator counters by token). The controller checks each token once; every other request with "
-                "the new token is a host proving it with the token, one per host." % (n, r["quota_text"], r["new"], r["old"]))
-        elif key in ("baseline", "copy"):
+                "- **Calls on the user's quota** (N = %d: %s): of the run's requests, %s carried the new token and %s the old "
+                "one (simulator counters by token)%s. The controller checks each token once; the other requests with "
+                "the new token are the hosts proving it with the token, one per host." % (
+                    n, r["quota_text"], r["new"], r["old"],
+                    ", %s of them refused with a 429 and retried" % r["run_429"] if r["run_429"] != "0" else ""))
+        elif key == "wall":
             minutes = ", ".join(str(m) for m in r["per_minute"]) or "none"
             bound = ""
             if r["quota"] > budget:
                 bound = (" The pacer lets a run spend at most %d a minute (the limit minus the half it keeps for the "
                          "integrations): %d calls cannot take less than %d min, whatever the controller." % (
                              budget, r["quota"], math.ceil((r["quota"] - budget) / float(budget))))
+            failed = results[n].get("baseline", {}).get("failed")
             lines.append(
-                "- **%s / %s** (N = %s): the run's calls on the user's quota per clock minute: %s.%s Slowest tasks of "
-                "the last run at N = %d: %s (profile below)." % (
-                    name, key, ", ".join(str(x) for x in ns), minutes, bound, n, _top_tasks(r)))
+                "- **%s / baseline, %s / copy** (N = %s): the run's calls on the user's quota per clock minute at N = %d: %s.%s "
+                "Slowest tasks of that run: %s (profile below).%s" % (
+                    name, name, ", ".join(str(x) for x in ns), n, minutes, bound, _top_tasks(r),
+                    " The baseline failed %d of the %d hosts, which then did no more work." % (failed, n) if failed else ""))
         elif key == "failed":
             lines.append("- **Failed hosts** (N = %d: %s, playbook rc %s): see the run's log (bench.py --keep)." % (n, r["failed_text"], r["rc"]))
         else:

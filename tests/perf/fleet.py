@@ -121,6 +121,11 @@ def issue_pair(control, name="Rotation"):
     return user, old, new
 
 
+def read_bytes(path):
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
 def sha256_file(path):
     with open(path, "rb") as handle:
         return hashlib.sha256(handle.read()).hexdigest()
