@@ -63,6 +63,8 @@ NO_LIMIT = 100000
 TARGET_NS = (30, 200)
 TARGET_BASELINE, TARGET_COPY, TARGET_QUOTA = 0.30, 0.90, 4
 LIVE_DEVICE = "Integração ao vivo"
+# What ansible-playbook loads of this tree: a change elsewhere (tests, docs) does not change what is measured.
+COLLECTION_PATHS = ("plugins", "roles", "playbooks", "meta", "galaxy.yml")
 
 VARIANTS = {
     "rotate": dict(label="rotate: playbook tokenops.tiflux.rotate", playbook=ROLE_PLAYBOOK, role=True),
@@ -110,8 +112,8 @@ def machine(forks):
         found = re.search(r"^version:\s*(\S+)", handle.read(), re.M)
         version = found.group(1) if found else version
     commit = _git("rev-parse", "--short", "HEAD") or "?"
-    if _git("status", "--porcelain", "--untracked-files=no"):
-        commit += " with uncommitted changes"
+    if _git("status", "--porcelain", "--untracked-files=no", "--", *COLLECTION_PATHS):
+        commit += " with uncommitted changes to the collection"
     return dict(nproc=os.cpu_count(), cpu=cpu, ram=mem, python=platform.python_version(), ansible=core.strip(),
                 kernel=platform.release(), forks=forks, collection="%s at %s" % (version, commit))
 
@@ -270,10 +272,7 @@ def table(results, ns, names):
              "| / baseline | / copy |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for n in ns:
-        for name in names:
-            r = results[n].get(name)
-            if r is None:
-                continue
+        for name, r in measured(results, n, names):
             rb, rc = ratio(results, n, name, "baseline"), ratio(results, n, name, "copy")
             lines.append("| %d | %s | **%.1f** | %.1f-%.1f | %d | %.3f | **%s** | %s / %s | %s | %s / %s | **%s**%s | %s / **%s** | %s | %s |" % (
                 n, VARIANTS[name]["label"], r["median"], r["min"], r["max"], r["runs"], r["per_host"], r["quota_text"], r["new"], r["old"],
@@ -379,17 +378,18 @@ def aggregate(prof):
     return sorted(rows.values(), key=lambda r: -r["seconds"])
 
 
+def measured(results, n, names):
+    """(name, summary) of each variant measured at N, in the order asked."""
+    return [(name, results[n][name]) for name in names if name in results.get(n, {})]
+
+
 def breakdown(results, n, names):
     """Per task, slowest first, for the last run of each variant at N: where the time goes."""
     lines = ["| variant | play | task | action | wall (s) | share of the run | batches | ran / skipped | host-side s per run |",
              "|---|---|---|---|---|---|---|---|---|"]
-    for name in names:
-        r = results[n].get(name)
-        if not r:
-            continue
-        prof = r["profile"]
+    for name, r in measured(results, n, names):
         wall = r["last"]
-        rows = aggregate(prof)
+        rows = aggregate(r["profile"])
         small = [t for t in rows if t["seconds"] < 0.01 * wall]
         for t in rows:
             if t in small:
@@ -412,10 +412,7 @@ def shape(results, n, names):
     """What runs per host: plays, tasks, module runs."""
     lines = ["| variant | plays | batches | tasks run (all batches) | host module runs per host | tasks ran / skipped per host |",
              "|---|---|---|---|---|---|"]
-    for name in names:
-        r = results[n].get(name)
-        if not r:
-            continue
+    for name, r in measured(results, n, names):
         prof = r["profile"]
         hosts = prof["hosts"] or {"-": dict(ran=0, skipped=0)}
         runs = sum(t["module_runs"] for t in prof["tasks"] if t["action"].replace("ansible.builtin.", "") not in CONTROLLER_ACTIONS)
