@@ -4,8 +4,8 @@
 #   .venv       ansible-core 2.19 on Python 3.11 (else python3): every check
 #   .venv-2.21  ansible-core 2.21 on Python >= 3.12 (found by scripts/find-python.sh):
 #               sanity, units, integration; skipped with a message where no such Python exists
-# Needs: git, make, shellcheck (the shellcheck sanity test), openssl.
-# On a fresh Debian machine `bash .ci/run` installs them and runs `make test`.
+# System packages: `make deps` (a prerequisite of `make test` and `make demo`) installs what a
+# Debian/Ubuntu machine lacks (scripts/deps.sh: git, openssl, shellcheck, openssh-server, ...).
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -17,30 +17,38 @@ VENV       := .venv
 VENV_221   := .venv-2.21
 PYTHON_221 ?= $(shell scripts/find-python.sh 3.13 3.12)
 
+VENV_GALAXY := .venv-galaxy
+
 ANSIBLE_TEST := scripts/ansible-test.sh
 # more ansible-test arguments, e.g. make integration ARGS='simulator_smoke -vvv'
 ARGS ?=
-# pip prints one warning per package for a missing local index on some machines; hide those
-PIP_QUIET := 2>&1 | { grep -v "^WARNING: Location 'file:" || true; }
+# the make steps whose system packages `make deps` installs (scripts/deps.sh STEP...); all by default
+DEPS_STEPS ?=
+
+##@ Set-up
+
+.PHONY: deps
+deps: ## install the Debian/Ubuntu packages the steps need, only those missing (apt-get, as root or through sudo)
+	@scripts/deps.sh $(DEPS_STEPS)
 
 ##@ Environments
 
 $(VENV)/.installed: requirements/pip.txt requirements/ansible-2.19.txt requirements/constraints-2.19.txt
-	rm -rf $(VENV)
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet -r requirements/pip.txt $(PIP_QUIET)
-	$(VENV)/bin/python -m pip install --quiet -r requirements/ansible-2.19.txt -c requirements/constraints-2.19.txt $(PIP_QUIET)
-	touch $@
+	@scripts/venv.sh $(VENV) "$(PYTHON)" "ansible-core 2.19 and the test tools on $(notdir $(PYTHON))" \
+		requirements/ansible-2.19.txt requirements/constraints-2.19.txt
 
 $(VENV_221)/.installed: requirements/pip.txt requirements/ansible-2.21.txt requirements/constraints-2.21.txt
-	rm -rf $(VENV_221)
-	$(PYTHON_221) -m venv $(VENV_221)
-	$(VENV_221)/bin/python -m pip install --quiet -r requirements/pip.txt $(PIP_QUIET)
-	$(VENV_221)/bin/python -m pip install --quiet -r requirements/ansible-2.21.txt -c requirements/constraints-2.21.txt $(PIP_QUIET)
-	touch $@
+	@scripts/venv.sh $(VENV_221) "$(PYTHON_221)" "ansible-core 2.21 on $(notdir $(PYTHON_221))" \
+		requirements/ansible-2.21.txt requirements/constraints-2.21.txt
 
-.PHONY: .venv .venv-2.21
+$(VENV_GALAXY)/.installed: requirements/pip.txt requirements/galaxy-importer.txt requirements/constraints-galaxy.txt
+	@scripts/venv.sh $(VENV_GALAXY) "$(PYTHON)" "galaxy-importer (what galaxy.ansible.com runs) on $(notdir $(PYTHON))" \
+		requirements/galaxy-importer.txt requirements/constraints-galaxy.txt
+
+.PHONY: .venv .venv-2.21 .venv-galaxy
 .venv: $(VENV)/.installed ## ansible-core 2.19 / Python 3.11 environment (pinned)
+
+.venv-galaxy: $(VENV_GALAXY)/.installed ## galaxy-importer in a venv of its own (pinned; its ansible-lint wants older attrs)
 
 .venv-2.21: ## ansible-core 2.21 / Python >= 3.12 environment (pinned; skipped without such a Python)
 ifeq ($(PYTHON_221),)
@@ -73,7 +81,8 @@ integration: .venv ## ansible-test integration (all targets but those with the a
 # syntax checks itself: .ansible/collections (git-ignored) holds a symlink to the work tree.
 # ANSIBLE_ROLES_PATH as under ansible-test, so playbooks of runme.sh targets find setup_* roles.
 LINT_COLLECTIONS := .ansible/collections
-lint: .venv ## ansible-lint --profile production, antsibull-docs lint
+lint: .venv ## ansible-lint --profile production, antsibull-docs lint, role READMEs against their argument specs
+	$(VENV)/bin/python scripts/role_docs.py --check
 	mkdir -p $(LINT_COLLECTIONS)/ansible_collections/tokenops
 	ln -sfn ../../../.. $(LINT_COLLECTIONS)/ansible_collections/tokenops/tiflux
 	@# A private HOME: ansible-lint puts ~/.ansible/collections first, where a stale installed copy
@@ -83,8 +92,8 @@ lint: .venv ## ansible-lint --profile production, antsibull-docs lint
 		ANSIBLE_ROLES_PATH="$(CURDIR)/tests/integration/targets" ansible-lint --profile production
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" antsibull-docs lint-collection-docs --plugin-docs .
 
-docs: .venv ## the quickstart in English and pt-BR, followed as written, against the simulator
-	$(VENV)/bin/python -m pytest tests/docs -q -p no:cacheprovider \
+docs: .venv ## quickstart and rotation runbook (en, pt-BR) run as written against the simulator; make deps, make sim
+	$(VENV)/bin/python -m pytest tests/docs -q -p no:cacheprovider -rxs \
 		--junit-xml tests/output/runs/docs/junit/docs.xml
 
 ##@ Checks on ansible-core 2.21 / Python >= 3.12
@@ -97,15 +106,27 @@ else
 	$(ANSIBLE_TEST) $(VENV_221) $* $(ARGS)
 endif
 
+##@ Publishing
+
+.PHONY: build galaxy-check
+# ansible-galaxy from PATH (a user's ansible-core install) or from .venv
+ANSIBLE_GALAXY = $(or $(shell command -v ansible-galaxy 2>/dev/null),$(VENV)/bin/ansible-galaxy)
+build: $(if $(shell command -v ansible-galaxy 2>/dev/null),,.venv) ## build the collection tarball into build/ (as published on Galaxy)
+	@rm -f build/tokenops-tiflux-*.tar.gz
+	@$(ANSIBLE_GALAXY) collection build --force --output-path build . | sed 's|^Created collection for .* at $(CURDIR)/|built |'
+
+galaxy-check: .venv .venv-galaxy ## galaxy-importer imports the built tarball with 0 errors and 0 warnings
+	@VENV=$(VENV) VENV_GALAXY=$(VENV_GALAXY) scripts/galaxy-check.sh
+
 ##@ Everything
 
-STEPS := sanity units simulator docs integration awx molecule test-faults lint sanity-2.21 units-2.21 integration-2.21
+STEPS := sanity units simulator docs integration awx molecule test-faults lint galaxy-check sanity-2.21 units-2.21 integration-2.21
 
 .PHONY: test test-full
-test: ## all checks, both ansible-core versions, with a summary; fails on any failure
+test: deps ## all checks, both ansible-core versions, with a summary; fails on any failure
 	@scripts/suite.sh $(STEPS)
 
-test-full: ## `test` with TIFLUX_HYPOTHESIS_EXAMPLES=1000 and the `slow` integration targets
+test-full: deps ## `test` with TIFLUX_HYPOTHESIS_EXAMPLES=1000 and the `slow` integration targets
 	@TIFLUX_HYPOTHESIS_EXAMPLES=1000 TIFLUX_INCLUDE_SLOW=1 scripts/suite.sh $(STEPS)
 
 ##@ Housekeeping
@@ -116,8 +137,9 @@ requirements-freeze: .venv .venv-2.21 ## rewrite requirements/constraints-*.txt 
 	@if [ -x $(VENV_221)/bin/python ]; then \
 		scripts/freeze.sh $(VENV_221) requirements/constraints-2.21.txt "ansible-core 2.21, Python 3.12+"; fi
 
-clean: ## remove venvs, test output and caches
-	rm -rf $(VENV) $(VENV_221) tests/output .ansible .cache .hypothesis .pytest_cache
+clean: ## remove venvs, test output, builds and caches (stops a simulator started by make sim)
+	scripts/sim.sh stop >/dev/null
+	rm -rf $(VENV) $(VENV_221) $(VENV_GALAXY) tests/output build .sim .ansible .cache .hypothesis .pytest_cache
 	find . -name __pycache__ -type d -not -path './.git/*' -prune -exec rm -rf {} +
 
 help: ## list the targets
@@ -126,14 +148,21 @@ help: ## list the targets
 		/^[a-zA-Z0-9_.%-]+( [a-zA-Z0-9_.-]+)*:.*## / {printf "  %-40s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo
 	@echo "One target or test: make integration ARGS=simulator_smoke, make units ARGS='tests/unit/plugins/modules -v'."
-	@echo "make test needs shellcheck (apt-get install shellcheck) and openssl; .ci/run installs them."
-	@command -v shellcheck >/dev/null || echo "hint: shellcheck is not installed: apt-get install shellcheck"
+	@echo "make test and make demo install the system packages they need first (make deps, as root or with sudo)."
 
-##@ Demo
+##@ Demo and simulator
 
-.PHONY: demo
-demo: .venv ## the whole story on the bundled Tiflux simulator: push, rotate, revoke, confirm
-	demo/demo.sh
+.PHONY: demo sim sim-stop
+demo: DEPS_STEPS = venv demo
+demo: deps .venv ## the whole story on the bundled Tiflux simulator: push, rotate, revoke, confirm
+	@demo/demo.sh
+
+sim: ## start the bundled Tiflux simulator in the background; print its api_url, CA and a vaulted token (.sim/env)
+	@scripts/deps.sh sim >/dev/null
+	@scripts/sim.sh start
+
+sim-stop: ## stop the simulator make sim started
+	@scripts/sim.sh stop
 
 ##@ Molecule scenarios (extensions/molecule: real SSH hosts on loopback; needs root and openssh-server)
 

@@ -18,7 +18,13 @@ export ANSIBLE_RETRY_FILES_ENABLED=0
 export ANSIBLE_LOCALHOST_WARNING=0
 export ANSIBLE_INVENTORY_UNPARSED_WARNING=0
 
-step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+step_started=
+# one header line per step; the previous step's duration when the next one starts
+step() {
+    [[ -z "$step_started" ]] || printf '    (%ss)\n' "$((SECONDS - step_started))"
+    step_started=$SECONDS
+    printf '\n\033[1m==> %s\033[0m\n' "$*"
+}
 sim() { python "$repo/tests/simulator/tiflux_sim.py" ctl --info-file "$work/sim.json" "$@"; }
 vault_string() {  # NAME: reads the token on stdin, appends the vaulted variable to stdout
     ansible-vault encrypt_string --vault-password-file "$work/vault-pass" --stdin-name "$1" 2>/dev/null
@@ -90,4 +96,4 @@ play "$repo/playbooks/confirm.yml" -e @"$work/vault-a.yml" -e @"$work/vault-rota
 step "What Tiflux now answers to token A, and the remedy"
 play "$here/show-401.yml" -e @"$work/vault-a.yml" -e @"$work/vault-rotation.yml"
 
-step "Done. Reports: demo/work/reports/ (rotate-deploy.md, rotate-confirm.md); configs: demo/work/hosts/"
+step "Done. Reports: $work/reports/ (rotate-deploy.md, rotate-confirm.md); configs: $work/hosts/"

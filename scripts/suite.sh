@@ -37,7 +37,7 @@ for step in "$@"; do
     rule
     start=$SECONDS
     if [[ "$step" == *-2.21 && -z "$have_221" ]]; then
-        echo "skipped: no Python 3.13 or 3.12 found, ansible-core 2.21 is not tested here"
+        echo "skipped: no Python 3.13 or 3.12 found, ansible-core 2.21 is not tested here (install python3.12 or python3.13, or a pyenv one)"
         result=SKIP
     elif make --no-print-directory "$step"; then
         result=PASS

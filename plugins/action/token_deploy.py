@@ -11,7 +11,7 @@ from ansible_collections.tokenops.tiflux.plugins.plugin_utils._action import Tif
 class ActionModule(TifluxAction):
     def api_calls(self, args):
         # One proof per host, however many targets: all of them hold the same token.
-        if args.get("state", "deployed") == "verified":
+        if self.option(args, "state") == "verified":
             return self.probe_count(args)
-        verify = boolean(args.get("verify", True), strict=False)
+        verify = boolean(self.option(args, "verify"), strict=False)
         return self.probe_count(args) if verify and not self._task.check_mode else 0

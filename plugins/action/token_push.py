@@ -10,5 +10,5 @@ from ansible_collections.tokenops.tiflux.plugins.plugin_utils._action import Tif
 
 class ActionModule(TifluxAction):
     def api_calls(self, args):
-        verify = boolean(args.get("verify", False), strict=False) and args.get("state", "present") == "present"
+        verify = boolean(self.option(args, "verify"), strict=False) and self.option(args, "state") == "present"
         return self.probe_count(args) if verify and not self._task.check_mode else 0

@@ -28,9 +28,10 @@ options:
     description:
       - PEM file of the CA that signs the certificate of O(api_url) (a corporate TLS proxy, a test server).
       - For modules, the E(TIFLUX_CA_PATH) environment variable of the target host is used when the option is not set.
-      - Set on a task (or in C(module_defaults)) it is a path on the target host. Set through the C(ansible_tiflux_ca_path)
-        variable it is a file on the controller (an AWX credential's CA file, for example), copied next to the module
-        on each host.
+      - Set on a task (or in C(module_defaults)) it is a path on the target host. Set through the C(tiflux_ca_path)
+        variable it is a file on the controller (an AWX credential's CA file, for example); its certificates, and
+        nothing else of the file, are copied next to the module on each host; a file there that is not PEM
+        certificates fails the task. A C(tiflux_ca_path) that is no file on the controller is a path on the host.
     type: path
   timeout:
     description:
@@ -95,47 +96,116 @@ options:
         pacing applies (O(api_calls_per_minute) or O(quota_reserve) set, as the rotate and audit roles do), is half the limit.
     type: int
 notes:
+  - Every option can be set for a play, a group or a host as the variable C(tiflux_<option>) (C(tiflux_api_url),
+    C(tiflux_ca_path), C(tiflux_validate_certs), C(tiflux_allow_http), C(tiflux_timeout), ...), read by the lookup
+    and by every module of the collection; a task option, C(module_defaults) of C(group/tokenops.tiflux.tiflux) or a
+    lookup keyword wins over it. The collection 1.0 names C(ansible_tiflux_<option>) still work and are deprecated.
   - "The token is sent only as C(Authorization: Bearer) to O(api_url); redirects are not followed, so it is never sent elsewhere."
   - Every output names tokens only by fingerprint, C(sha256:) followed by the first 16 hex digits of the SHA-256 of the token.
 """
 
-    # Extra sources for non-module plugins (lookups, action plugins) that read controller
-    # variables. AWX reserves ANSIBLE_* environment names, hence TIFLUX_* and ansible_tiflux_*.
+    # Extra sources for non-module plugins (lookups) that read controller variables: for each option of
+    # _connection.module_argument_spec(), the variable tiflux_<option> and the deprecated 1.0 name
+    # ansible_tiflux_<option> (plugin_utils/_vars.py resolves them; its unit test keeps this list whole).
+    # AWX reserves ANSIBLE_* environment names, hence TIFLUX_*.
     PLUGINS = r"""
 options:
   api_url:
     env:
       - name: TIFLUX_API_URL
     vars:
+      - name: tiflux_api_url
       - name: ansible_tiflux_api_url
+        deprecated:
+          why: collection 1.0 name; one vocabulary for the lookup, the modules and the roles
+          version: 2.0.0
+          collection_name: tokenops.tiflux
+          alternatives: tiflux_api_url
   validate_certs:
     env:
       - name: TIFLUX_VALIDATE_CERTS
     vars:
+      - name: tiflux_validate_certs
       - name: ansible_tiflux_validate_certs
+        deprecated:
+          why: collection 1.0 name; one vocabulary for the lookup, the modules and the roles
+          version: 2.0.0
+          collection_name: tokenops.tiflux
+          alternatives: tiflux_validate_certs
   ca_path:
     env:
       - name: TIFLUX_CA_PATH
     vars:
+      - name: tiflux_ca_path
       - name: ansible_tiflux_ca_path
+        deprecated:
+          why: collection 1.0 name; one vocabulary for the lookup, the modules and the roles
+          version: 2.0.0
+          collection_name: tokenops.tiflux
+          alternatives: tiflux_ca_path
   timeout:
     vars:
+      - name: tiflux_timeout
       - name: ansible_tiflux_timeout
+        deprecated:
+          why: collection 1.0 name; one vocabulary for the lookup, the modules and the roles
+          version: 2.0.0
+          collection_name: tokenops.tiflux
+          alternatives: tiflux_timeout
   retries:
     vars:
+      - name: tiflux_retries
       - name: ansible_tiflux_retries
+        deprecated:
+          why: collection 1.0 name; one vocabulary for the lookup, the modules and the roles
+          version: 2.0.0
+          collection_name: tokenops.tiflux
+          alternatives: tiflux_retries
   max_retry_wait:
     vars:
+      - name: tiflux_max_retry_wait
       - name: ansible_tiflux_max_retry_wait
+        deprecated:
+          why: collection 1.0 name; one vocabulary for the lookup, the modules and the roles
+          version: 2.0.0
+          collection_name: tokenops.tiflux
+          alternatives: tiflux_max_retry_wait
   probes:
     vars:
+      - name: tiflux_probes
       - name: ansible_tiflux_probes
+        deprecated:
+          why: collection 1.0 name; one vocabulary for the lookup, the modules and the roles
+          version: 2.0.0
+          collection_name: tokenops.tiflux
+          alternatives: tiflux_probes
   allow_http:
     env:
       - name: TIFLUX_ALLOW_HTTP
     vars:
+      - name: tiflux_allow_http
       - name: ansible_tiflux_allow_http
+        deprecated:
+          why: collection 1.0 name; one vocabulary for the lookup, the modules and the roles
+          version: 2.0.0
+          collection_name: tokenops.tiflux
+          alternatives: tiflux_allow_http
   api_calls_per_minute:
     vars:
+      - name: tiflux_api_calls_per_minute
       - name: ansible_tiflux_api_calls_per_minute
+        deprecated:
+          why: collection 1.0 name; one vocabulary for the lookup, the modules and the roles
+          version: 2.0.0
+          collection_name: tokenops.tiflux
+          alternatives: tiflux_api_calls_per_minute
+  rate_limit_margin:
+    vars:
+      - name: tiflux_rate_limit_margin
+  expiry_warning_days:
+    vars:
+      - name: tiflux_expiry_warning_days
+  quota_reserve:
+    vars:
+      - name: tiflux_quota_reserve
 """

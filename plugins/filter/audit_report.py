@@ -12,7 +12,8 @@ author:
 description:
   - Used by the role C(tokenops.tiflux.audit). Reads each host's C(audit_result) fact (what
     M(tokenops.tiflux.token_info) found) and C(audit_unknown_run) (its M(tokenops.tiflux.token_check) results, if any),
-    labels every fingerprint with the names of O(known), and returns the plan of checks, the summary and the reports.
+    labels every fingerprint with the names of O(known), and returns the plan of checks and the report's data; the role
+    writes the Markdown and HTML reports from it with its templates.
   - The plan checks each distinct token once. A fingerprint that matches O(known) is checked from the controller
     (C(check_on_controller) in RV(_value.plan) names one known token per fingerprint). Any other fingerprint is checked by
     B(one) host that holds it (C(check_on_host) in RV(_value.plan)), because its token cannot leave the host.
@@ -45,7 +46,7 @@ options:
     type: str
     default: ""
   api_url:
-    description: The API address the checks used, shown in the reports.
+    description: The API address the checks used, shown in the reports; empty for the one their results name.
     type: str
     default: ""
 """
@@ -82,8 +83,10 @@ _value:
       elements: dict
     tokens:
       description: >-
-        One per distinct fingerprint found, with C(fingerprint), C(label), C(known), C(status), C(http_status),
-        C(user), C(checked_from), C(targets), C(hosts), C(message).
+        One per distinct fingerprint found, what expires first first (then those without a date), with C(fingerprint),
+        C(label), C(known), C(status), C(http_status), C(user), C(user_label) (C(name <email>)), C(checked_from),
+        C(targets), C(hosts), C(message), and from the check C(expires_at), C(expires_in_days) and C(expires)
+        (both as one cell, C(-) when unknown).
       type: list
       elements: dict
     known_not_found:
@@ -104,20 +107,13 @@ _value:
       description: The summary table as printable lines.
       type: list
       elements: str
-    markdown:
-      description: The report as a Markdown document.
-      type: str
-    html:
-      description: The report as a self-contained HTML page with sortable tables (inline CSS and JavaScript only).
-      type: str
 """
-
-import html
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.tokenops.tiflux.plugins.module_utils._token import user_label
+
 UNKNOWN = "unknown"
-NO_TOKEN_STATES = ("missing_file", "unreadable", "no_key", "malformed", "invalid_token")
 REMEDY = {
     "invalid": "the token is rejected (401): deploy a working token there (role tokenops.tiflux.rotate)",
     "forbidden": "the token works but its user lacks a permission (403): fix the user's access profile in Tiflux",
@@ -147,8 +143,7 @@ def _host_checks(hostvars, host):
         planned = (result.get("item") or {}).get("fingerprint")
         fp = result.get("fingerprint") or planned
         if result.get("status"):
-            found[fp] = dict(status=result["status"], http_status=result.get("http_status"), user=result.get("user"),
-                             message=result.get("message") or "", checked_from=host)
+            found[fp] = dict(result, message=result.get("message") or "", checked_from=host)
         else:
             # The read failed on the host (changed since token_info?): say so rather than guess.
             found.setdefault(fp, dict(status="error", http_status=None, user=None, checked_from=host,
@@ -193,17 +188,19 @@ def audit_report(hostvars, hosts, known=None, checks=None, check_unknown=True, g
             on_hosts.setdefault(fp, check)
     tokens = []
     for fp, held in holders.items():
+        check = (checks.get(known_by_fp[fp][0]) if fp in known_by_fp else on_hosts.get(fp)) or {}
         token = dict(fingerprint=fp, label=_name(known_by_fp, fp), known=fp in known_by_fp, status="unchecked",
-                     http_status=None, user=None, checked_from=None, message="",
-                     targets=len(held), hosts=sorted(set(h for h, _t in held), key=hosts.index))
-        check = checks.get(known_by_fp[fp][0]) if fp in known_by_fp else on_hosts.get(fp)
+                     http_status=check.get("http_status"), user=check.get("user"), user_label=user_label(check.get("user")) or "-",
+                     checked_from=None, message="", targets=len(held), hosts=sorted(set(h for h, _t in held), key=hosts.index),
+                     expires_at=check.get("expires_at"), expires_in_days=check.get("expires_in_days"))
         if check:
-            token.update(status=check.get("status") or "error", http_status=check.get("http_status"),
-                         user=check.get("user"), message=check.get("message") or "",
+            token.update(status=check.get("status") or "error", message=check.get("message") or "",
                          checked_from=check.get("checked_from") or "controller")
         elif fp not in known_by_fp and not check_unknown:
             token.update(status=UNKNOWN, message="token %s is in no audit_known_tokens entry and was not checked" % fp)
+        token["expires"] = _expires(token["expires_at"], token["expires_in_days"])
         tokens.append(token)
+    tokens.sort(key=lambda t: (t["expires_at"] is None, t["expires_at"] or ""))  # what expires first, first
     by_fp = dict((t["fingerprint"], t) for t in tokens)
     found_fps = set(holders)
     known_not_found = [dict(label=", ".join(names), fingerprint=fp)
@@ -243,22 +240,23 @@ def audit_report(hostvars, hosts, known=None, checks=None, check_unknown=True, g
     else:
         verdict = "OK: every target holds a token that works"
 
-    report = dict(generated=generated, api_url=api_url, plan=plan, hosts=host_rows, rows=rows, tokens=tokens,
-                  known_not_found=known_not_found, counts=counts, problems=problems, headline=headline, verdict=verdict)
+    used = [check["api_url"] for check in list(checks.values()) + list(on_hosts.values()) if (check or {}).get("api_url")]
+    report = dict(generated=generated, api_url=api_url or (used[0] if used else ""), plan=plan, hosts=host_rows, rows=rows,
+                  tokens=tokens, known_not_found=known_not_found, counts=counts, problems=problems, headline=headline,
+                  verdict=verdict)
     report["lines"] = _lines(report)
-    report["markdown"] = _markdown(report)
-    report["html"] = _html(report)
     return report
+
+
+def _expires(expires_at, days):
+    """When a token expires, as one cell: the date and how far it is."""
+    if not expires_at or days is None:
+        return "-"
+    return "%s (%s)" % (expires_at, "expired" if days < 0 else "today" if days == 0 else "in %d day%s" % (days, "s" * (days != 1)))
 
 
 def _cell(value):
     return "-" if value in (None, "") else str(value)
-
-
-def _user(user):
-    if not isinstance(user, dict) or not user:
-        return "-"
-    return "%s <%s>" % (user.get("name"), user.get("email"))
 
 
 def _table(header, rows):
@@ -271,9 +269,9 @@ def _lines(report):
     lines += _table(["HOST", "PATH", "FINGERPRINT", "LABEL", "STATUS"],
                     [[r["host"], r["path"], r["fingerprint"], r["label"], r["status"]] for r in report["rows"]])
     if report["tokens"]:
-        lines.append("Tokens (each checked once):")
-        lines += _table(["FINGERPRINT", "LABEL", "STATUS", "CHECKED FROM", "USER", "TARGETS"],
-                        [[t["fingerprint"], t["label"], t["status"], t["checked_from"], _user(t["user"]), t["targets"]]
+        lines.append("Tokens (each checked once, what expires first first):")
+        lines += _table(["FINGERPRINT", "LABEL", "STATUS", "EXPIRES", "CHECKED FROM", "USER", "TARGETS"],
+                        [[t["fingerprint"], t["label"], t["status"], t["expires"], t["checked_from"], t["user_label"], t["targets"]]
                          for t in report["tokens"]])
     for k in report["known_not_found"]:
         lines.append("Known token %s (%s) is on no target (not checked)." % (k["label"], k["fingerprint"]))
@@ -283,112 +281,6 @@ def _lines(report):
                                   p["remedy"] if p["path"] else "%s (%s)" % (p["remedy"], p["message"]))
               for p in report["problems"]]
     return lines
-
-
-def _md(value):
-    return _cell(value).replace("|", "\\|").replace("\n", " ")
-
-
-def _code(value):
-    return "`%s`" % value if value else "-"
-
-
-def _markdown(report):
-    out = ["# Tiflux token audit", "", "- Generated: %s" % _cell(report["generated"]), "- API: %s" % _cell(report["api_url"]),
-           "- %s" % report["headline"], "", "**%s**" % report["verdict"], "", "## Targets", "",
-           "| host | path | fingerprint | label | status | message |", "|---|---|---|---|---|---|"]
-    out += ["| %s | %s | %s | %s | %s | %s |" % (
-        _md(r["host"]), _md(r["path"]), _code(r["fingerprint"]), _md(r["label"]), _md(r["status"]), _md(r["message"]))
-        for r in report["rows"]]
-    out += ["", "## Tokens", "", "| fingerprint | label | status | checked from | user | targets | hosts |",
-            "|---|---|---|---|---|---|---|"]
-    out += ["| `%s` | %s | %s | %s | %s | %s | %s |" % (
-        t["fingerprint"], _md(t["label"]), _md(t["status"]), _md(t["checked_from"]), _md(_user(t["user"])), t["targets"],
-        _md(", ".join(t["hosts"]))) for t in report["tokens"]]
-    if report["known_not_found"]:
-        out += ["", "Known tokens on no target (not checked): %s" % ", ".join(
-            "%s `%s`" % (_md(k["label"]), k["fingerprint"]) for k in report["known_not_found"])]
-    if report["problems"]:
-        out += ["", "## What to do", ""] + ["1. %s %s: %s; %s" % (
-            _md(p["host"]), _code(p["path"]), _md(p["status"]), _md(p["remedy"])) for p in report["problems"]]
-    return "\n".join(out) + "\n"
-
-
-_STYLE = """
-body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
-table{border-collapse:collapse;margin:.5em 0 1.5em}
-th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}
-th button{font:inherit;font-weight:bold;background:none;border:0;padding:0;cursor:pointer}
-th[aria-sort=ascending] button::after{content:" \\25B2"}
-th[aria-sort=descending] button::after{content:" \\25BC"}
-code{font-size:90%}
-.s-valid{background:#e6f4ea}
-.s-invalid,.s-missing_file,.s-unreadable,.s-no_key,.s-malformed,.s-invalid_token,.s-unreachable,.s-failed,.s-error{background:#fce8e6}
-.s-forbidden,.s-rate_limited,.s-unknown,.s-unchecked{background:#fef7e0}
-"""
-
-# Click a column header to sort its table; numbers compare as numbers. No external assets.
-_SCRIPT = """
-document.querySelectorAll("table.sortable").forEach(function (table) {
-  var heads = table.tHead.rows[0].cells;
-  Array.prototype.forEach.call(heads, function (th, col) {
-    th.querySelector("button").addEventListener("click", function () {
-      var asc = th.getAttribute("aria-sort") !== "ascending";
-      Array.prototype.forEach.call(heads, function (h) { h.removeAttribute("aria-sort"); });
-      th.setAttribute("aria-sort", asc ? "ascending" : "descending");
-      var body = table.tBodies[0];
-      Array.prototype.slice.call(body.rows).sort(function (a, b) {
-        var x = a.cells[col].textContent, y = b.cells[col].textContent;
-        return (asc ? 1 : -1) * x.localeCompare(y, undefined, {numeric: true});
-      }).forEach(function (row) { body.appendChild(row); });
-    });
-  });
-});
-"""
-
-
-def _e(value):
-    return html.escape(_cell(value), quote=True)
-
-
-def _html_table(table_id, header, rows, status_col):
-    out = ['<table class="sortable" id="%s"><thead><tr>' % table_id]
-    out += ['<th scope="col"><button type="button">%s</button></th>' % _e(h) for h in header]
-    out.append("</tr></thead><tbody>")
-    for row in rows:
-        out.append('<tr class="s-%s">' % _e(row[status_col]) + "".join("<td>%s</td>" % _e(v) for v in row) + "</tr>")
-    out.append("</tbody></table>")
-    return "\n".join(out)
-
-
-def _html(report):
-    parts = [
-        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-        # Self-contained by policy: nothing may be loaded from elsewhere.
-        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'; '
-        'script-src \'unsafe-inline\'">',
-        "<title>Tiflux token audit</title><style>%s</style></head><body>" % _STYLE,
-        "<h1>Tiflux token audit</h1>",
-        "<p>Generated %s; API %s</p>" % (_e(report["generated"]), _e(report["api_url"])),
-        "<p>%s</p>" % _e(report["headline"]), "<p><strong>%s</strong></p>" % _e(report["verdict"]),
-        "<h2>Targets</h2>",
-        _html_table("targets", ["host", "path", "fingerprint", "label", "status", "message"],
-                    [[r["host"], r["path"], r["fingerprint"], r["label"], r["status"], r["message"]] for r in report["rows"]], 4),
-        "<h2>Tokens</h2>",
-        _html_table("tokens", ["fingerprint", "label", "status", "checked from", "user", "targets", "hosts"],
-                    [[t["fingerprint"], t["label"], t["status"], t["checked_from"], _user(t["user"]), t["targets"],
-                      ", ".join(t["hosts"])] for t in report["tokens"]], 2),
-    ]
-    if report["known_not_found"]:
-        parts.append("<p>Known tokens on no target (not checked): %s</p>" % ", ".join(
-            "%s <code>%s</code>" % (_e(k["label"]), _e(k["fingerprint"])) for k in report["known_not_found"]))
-    if report["problems"]:
-        parts.append("<h2>What to do</h2><ol>")
-        parts += ["<li>%s <code>%s</code>: %s; %s</li>" % (_e(p["host"]), _e(p["path"]), _e(p["status"]), _e(p["remedy"]))
-                  for p in report["problems"]]
-        parts.append("</ol>")
-    parts += ["<script>%s</script>" % _SCRIPT, "</body></html>", ""]
-    return "\n".join(parts)
 
 
 class FilterModule:

@@ -83,7 +83,7 @@ EXAMPLES = r"""
     msg: "{{ query('tokenops.tiflux.token', vault_token_zabbix, vault_token_sync, result='info')
              | map(attribute='status') | list }}"
 
-- name: Use a test server with its own CA (or set ansible_tiflux_* variables in the inventory)
+- name: Use a test server with its own CA (or set tiflux_api_url and tiflux_ca_path in the inventory)
   ansible.builtin.debug:
     msg: "{{ lookup('tokenops.tiflux.token', vault_tiflux_token, result='info',
              api_url='https://tiflux-sim.test:8443/api/v2', ca_path='/etc/pki/test-ca.pem').status }}"
@@ -186,20 +186,20 @@ from ansible_collections.tokenops.tiflux.plugins.module_utils._connection import
 from ansible_collections.tokenops.tiflux.plugins.module_utils._token import TokenError, normalize
 from ansible_collections.tokenops.tiflux.plugins.plugin_utils._check_cache import CheckCache
 from ansible_collections.tokenops.tiflux.plugins.plugin_utils._pacer import PaceError, Pacer
+from ansible_collections.tokenops.tiflux.plugins.plugin_utils._vars import resolve
 
 display = Display()
 
 
 class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
-        # Variables reach lookups untemplated: resolve only the ansible_tiflux_* ones we read, and
-        # drop empty ones (an unset AWX field) so they mean "not set" rather than "" (ca_path "" -> cwd).
-        template = self._templar.template if self._templar is not None else (lambda value: value)
-        variables = dict((name, template(value)) for name, value in (variables or {}).items()
-                         if name.startswith("ansible_tiflux_"))
-        variables = dict((name, value) for name, value in variables.items() if value not in ("", None))
+        # Empty keywords and variables (an unset AWX field) mean "not set" rather than "" (ca_path "" -> cwd).
         kwargs = dict((name, value) for name, value in kwargs.items() if value not in ("", None))
-        self.set_options(var_options=variables, direct=kwargs)
+        template = self._templar.template if self._templar is not None else (lambda value: value)
+        settings = resolve(variables or {}, template, given=kwargs)
+        direct = dict((option, setting.value) for option, setting in settings.items())
+        direct.update(kwargs)
+        self.set_options(direct=direct)
         options = dict((name, self.get_option(name)) for name in CONNECTION_OPTIONS)
         pacing = dict((name, self.get_option(name)) for name in PACING_OPTIONS + ("rate_limit_margin",))
         want_info = self.get_option("result") == "info"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 
 from ansible_collections.tokenops.tiflux.plugins.module_utils import _io
-from ansible_collections.tokenops.tiflux.plugins.module_utils._formats import ConfigError, KeyNotFound, decode, get_editor, parse_key
+from ansible_collections.tokenops.tiflux.plugins.module_utils._formats import ConfigError, KeyNotFound, decode, get_editor, parse_key, printable
 from ansible_collections.tokenops.tiflux.plugins.module_utils._token import TokenError, describe, fingerprint, maskable, normalize
 
 
@@ -74,9 +74,9 @@ def key_path(params):
         raise PushError(str(exc))
 
 
-def _text_of(snapshot):
+def _text_of(snapshot, fmt):
     try:
-        return decode(snapshot.data) if snapshot.exists else ""
+        return decode(snapshot.data, fmt) if snapshot.exists else ""
     except ConfigError as exc:
         raise PushError("%s: %s" % (snapshot.path, exc), reason="malformed")
 
@@ -90,7 +90,7 @@ def read_token(path, fmt, keypath):
     if not snapshot.exists:
         raise PushError("%s does not exist: check path, or push a token there first with tokenops.tiflux.token_push" % path,
                         reason="missing_file")
-    text = _text_of(snapshot)
+    text = _text_of(snapshot, fmt)
     try:
         value = get_editor(fmt).read(text, keypath)
     except KeyNotFound as exc:
@@ -130,7 +130,7 @@ class Push:
             parent = os.path.dirname(self.snapshot.real_path)
             if not os.path.isdir(parent) and not create_dirs:
                 raise PushError("the directory of %s does not exist: create it first or set create_dirs: true" % path)
-        text = _text_of(self.snapshot)
+        text = _text_of(self.snapshot, fmt)
         try:
             try:
                 self.previous = self.editor.find(text, keypath).value  # also refuses a target it cannot edit
@@ -190,7 +190,7 @@ class Push:
 
     def diff(self):
         before = self._hide(self.text, self._found) if self.snapshot.exists else ""
-        return dict(before=before, after=self._hide(self.new_text), before_header=self.path, after_header=self.path)
+        return dict(before=printable(before), after=printable(self._hide(self.new_text)), before_header=self.path, after_header=self.path)
 
     def apply(self, module, validate=None, backup=False):
         """Write the new content; returns the backup path (or None)."""

@@ -5,7 +5,9 @@
 One editor per format (env, ini, json, yaml, raw) behind a single interface.
 Every editor works on the decoded text and changes only the bytes of the
 token (or the lines it adds/removes); everything else is preserved byte for
-byte.  Standard library only, Python 3.8+, runs on the target host.
+byte: decode() and encode() round-trip any file the format accepts.  Runs on
+the target host, Python 3.8+, standard library only, except the yaml editor,
+which reads the file with PyYAML.
 
 This package holds what the editors share (errors, key parsing, decoding, the
 Editor interface); each editor lives in its own module (_env, _ini, _json,
@@ -27,7 +29,7 @@ FORMATS = ("env", "ini", "json", "yaml", "raw")
 
 __all__ = [
     "FORMATS", "ConfigError", "MalformedConfig", "KeyNotFound", "UnsafeEdit",
-    "Located", "parse_key", "decode", "get_editor", "Editor",
+    "Located", "parse_key", "decode", "encode", "printable", "get_editor", "Editor",
 ]
 
 
@@ -199,9 +201,19 @@ def _check_common(fmt, value):
 # public functions
 # ---------------------------------------------------------------------------
 
-def decode(data):
-    """Strict UTF-8 decoding of file bytes.  A leading BOM stays in the text
-    (every editor skips it), so the bytes round-trip."""
+# Formats whose files may be in any ASCII-compatible encoding (Latin-1, Windows-1252, no encoding at all):
+# what is not ASCII is kept as opaque bytes.  JSON and YAML files must be UTF-8, as their specs say.
+_ANY_ENCODING = ("env", "ini", "raw")
+_OPAQUE = re.compile("[\udc80-\udcff]")  # a byte that is not ASCII in a file that is not UTF-8, once decoded
+
+
+def decode(data, fmt=None):
+    """File bytes as text for the editor of `fmt`; encode() gives the same bytes back.
+
+    UTF-8 is decoded as such; a leading BOM stays in the text (every editor skips it).  For env, ini and
+    raw, a file that is not UTF-8 (Latin-1, Windows-1252, bytes of no encoding) is read as ASCII, each other
+    byte standing for itself (surrogateescape): the editors only ever change ASCII there.  Without fmt, or
+    for json and yaml, a file that is not UTF-8 is refused."""
     if isinstance(data, (bytearray, memoryview)):
         data = bytes(data)
     if not isinstance(data, bytes):
@@ -217,9 +229,31 @@ def decode(data):
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         bad = exc.start
+    if fmt in _ANY_ENCODING:
+        bom = data.startswith(b"\xef\xbb\xbf")
+        return "\ufeff" * bom + data[3 * bom:].decode("ascii", "surrogateescape")
     # raised outside the except block: the UnicodeDecodeError holds the file bytes
     raise MalformedConfig(
         "the file is not valid UTF-8 (first bad byte at offset %d); convert it to UTF-8" % bad)
+
+
+def encode(text):
+    """The bytes of a text that decode() gave, as an editor changed it."""
+    return text.encode("utf-8", "surrogateescape")
+
+
+def printable(text):
+    """A text from decode() as outputs may show it (a diff): each byte of a file that is not UTF-8 that is not
+    ASCII shown as the Latin-1 character of that byte, since JSON and AWX take no lone surrogate."""
+    return _OPAQUE.sub(lambda match: chr(ord(match.group(0)) - 0xDC00), text)
+
+
+def _check_opaque(text, written):
+    """In a file that is not UTF-8, what an edit writes must be ASCII: it would be in no encoding of the file."""
+    if _OPAQUE.search(text) and not all(part.isascii() for part in written):
+        raise UnsafeEdit(
+            "the file is not UTF-8 (Latin-1 or another encoding), and the token or key to write is not ASCII; "
+            "write ASCII only, or convert the file to UTF-8")
 
 
 def _check_fmt(fmt):

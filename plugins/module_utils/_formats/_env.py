@@ -30,6 +30,7 @@ _ENV_SQ_ESC = re.compile(r"\\[\\']")
 _ENV_ESCAPES = {"\\": "\\", "'": "'", '"': '"', "a": "\x07", "b": "\x08",
                 "f": "\x0c", "n": "\n", "r": "\r", "t": "\t", "v": "\x0b"}
 _ENV_SAFE = re.compile(r"[A-Za-z0-9\-._~+/=:@,]+\Z")
+_INI_HEADER = re.compile(r"\[[^\]\r\n]+\]")  # what configparser takes for a [section] header
 
 
 class _EnvEntry:
@@ -55,6 +56,9 @@ def _env_scan(text):
             line += text.count("\n", pos, eol)
             pos = eol
             continue
+        if not entries and _INI_HEADER.match(text, p):  # edited as env, an ini file would read wrong
+            raise MalformedConfig(
+                "line %d is an INI section header, not KEY=value: the file is an ini file; use format: ini" % line)
         e = _EnvEntry()
         e.line = line
         e.start = pos

@@ -8,7 +8,7 @@ import re
 
 from ansible_collections.tokenops.tiflux.plugins.module_utils._formats import (
     Editor, KeyNotFound, Located, MalformedConfig, UnsafeEdit, _append_lines, _check_common,
-    _check_text, _delete_lines, _insert_lines, _newline, _split_lines,
+    _check_opaque, _check_text, _delete_lines, _insert_lines, _newline, _split_lines,
 )
 
 
@@ -135,6 +135,7 @@ class IniEditor(Editor):
         _check_text(text)
         path = self._path(path)
         self.check_value(value)
+        _check_opaque(text, path + (value,))
         lines, blocks = _ini_scan(text)
         if self._matches(blocks, path):
             o = self._target(lines, blocks, path)

@@ -5,8 +5,8 @@
 from __future__ import annotations
 
 from ansible_collections.tokenops.tiflux.plugins.module_utils._formats import (
-    Editor, KeyNotFound, Located, MalformedConfig, UnsafeEdit, _bom_len, _check_common, _check_text,
-    _line_of,
+    Editor, KeyNotFound, Located, MalformedConfig, UnsafeEdit, _bom_len, _check_common, _check_opaque,
+    _check_text, _line_of,
 )
 
 
@@ -41,6 +41,7 @@ class RawEditor(Editor):
         _check_text(text)
         self._path(path)
         self.check_value(value)
+        _check_opaque(text, (value,))
         span = self._span(text)
         if span is None:
             bom = _bom_len(text)

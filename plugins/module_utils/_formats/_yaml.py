@@ -1,703 +1,323 @@
 # Copyright (c) tokenops.tiflux contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The yaml editor (see the package docstring for the rules every editor keeps)."""
+"""The yaml editor (see the package docstring for the rules every editor keeps), on PyYAML's own reading: its
+composer gives each node's span (start_mark.index, end_mark.index) and each scalar's style. On the key path,
+anything but a one-line scalar in a block mapping is refused; a missing key becomes lines after the last entry
+of the deepest existing mapping. Needs PyYAML where the module runs (the other formats need nothing)."""
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 
 from ansible_collections.tokenops.tiflux.plugins.module_utils._formats import (
-    Editor, KeyNotFound, Located, MalformedConfig, UnsafeEdit, _append_lines, _check_common,
+    ConfigError, Editor, KeyNotFound, Located, MalformedConfig, UnsafeEdit, _check_common,
     _check_text, _delete_lines, _insert_lines, _newline, _show, _split_lines,
 )
 
+try:
+    import yaml
+except ImportError:
+    yaml = None
 
-# A parser for the block structure of one YAML document: block mappings and
-# sequences by indentation, plain/quoted scalars, and enough of everything
-# else (flow collections, block scalars, multi-line scalars, anchors, tags,
-# aliases) to skip it correctly.  Anything on the key path that cannot be
-# edited as a one-line scalar is refused.
+_MERGE, _STR = "tag:yaml.org,2002:merge", "tag:yaml.org,2002:str"
+# what a plain scalar that is not a string is read as, by the last part of its resolved tag
+_TYPES = dict(null="null", bool="boolean", int="number", float="number", timestamp="date", merge="special value", value="special value")
+_KIND_TEXT = {"map": "a mapping", "seq": "a sequence", "block": "a block scalar (| or >)",
+              "flow": "a flow collection ({...} or [...])", "alias": "an alias (*)"}
+# plain only with a letter first (no YAML 1.2 number has one), no indicator, and not y/n (YAML 1.1 booleans)
+_PLAIN = re.compile(r"(?![yYnN]\Z)[A-Za-z_][A-Za-z0-9_.~+/=@-]*\Z")
+_DOC_START, _DOC_END = re.compile(r"---(?:[ \t]|$)"), re.compile(r"\.\.\.(?:[ \t]|$)")
+_SEPARATORS = re.compile("[\x85\u2028\u2029]")
+_BLANKS = re.compile(r"[ \t]*")
+_BLOCK_HEADER = re.compile(r"[|>]([-+0-9]*)")
+_QUOTED = re.compile(r" ?'(?!<)[^']*'| ?\"[^\"]*\"")  # a character or a name from the file, in PyYAML's message
 
-_Y_NULL = re.compile(r"(?:~|null|Null|NULL|)\Z")
-_Y_BOOL = re.compile(
-    r"(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)\Z")
-# YAML 1.1 (PyYAML, Psych, go-yaml v2) and 1.2 core schema numbers
-_Y_NUMBER = re.compile(r"""(?:
-    [-+]?0b[0-1_]+
-  | [-+]?0o?[0-7_]+
-  | [-+]?0x[0-9a-fA-F_]+
-  | [-+]?[0-9][0-9_]*(?::[0-5]?[0-9])*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?
-  | [-+]?\.[0-9_]+(?:[eE][-+]?[0-9]+)?
-  | [-+]?\.(?:inf|Inf|INF)
-  | \.(?:nan|NaN|NAN)
-)\Z""", re.X)
-_Y_DATE = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:(?:[Tt]|[ \t]+).*)?\Z")
-_Y_PLAIN_SAFE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.~+/=@-]*\Z")
-_Y_PROP = re.compile(r"[&!][^\s]*")
-_Y_ALIAS = re.compile(r"\*[^\s,\[\]{}]+")
-_Y_BLOCK_HEADER = re.compile(r"[|>](?:[1-9][+-]?|[+-][1-9]?)?")
-_Y_ESCAPES = {"0": "\0", "a": "\x07", "b": "\x08", "t": "\t", "\t": "\t", "n": "\n",
-              "v": "\x0b", "f": "\x0c", "r": "\r", "e": "\x1b", " ": " ", '"': '"',
-              "/": "/", "\\": "\\", "N": "\x85", "_": "\xa0", "L": "\u2028", "P": "\u2029"}
-_Y_HEX = {"x": 2, "u": 4, "U": 8}
+# PyYAML's errors in a few words: (words of its context or problem, the mark whose line is named, message)
+_FIX = "; fix the YAML"
+_SYNTAX = (
+    (r"single document", "problem", "the file holds more than one YAML document; only single-document files are supported"),
+    (r"'\\t'", "problem", "tab character in the indentation; YAML indentation must use spaces"),
+    (r"escape|hexadecimal", "context", "invalid escape sequence in a double-quoted value" + _FIX),
+    (r"quoted scalar", "context", "a quoted value is not closed" + _FIX),
+    (r"flow (sequence|mapping).*(stream end|document)", "context", "a flow collection ([...] or {...}) is not closed" + _FIX),
+    (r"mapping values are not allowed", "problem",
+     "a plain value contains ': ' (mapping values are not allowed here); quote the value" + _FIX),
+    (r"simple key", "context", "expected 'key: value'" + _FIX),
+    (r"<block end>, but found '-'", "problem", "a sequence item where a mapping key was expected" + _FIX),
+    (r"<block end>", "problem", "unexpected indentation" + _FIX),
+    (r"<document start>", "problem", "unexpected content (check the indentation)" + _FIX),
+)
 
+if yaml is not None:
+    class _Loader(yaml.SafeLoader):  # pylint: disable=too-many-ancestors
+        """PyYAML's composer that marks each node with its `kind` (see _kind), `line`, `column` (a block mapping's:
+        that of its keys), `props` (an anchor or a tag is written on it), `leaf` (the node a block collection ends
+        with), and for a scalar the `span` of its value (inside the quotes) and `type` (what a plain scalar that is
+        no string reads as); returns an alias as a node of its own; keeps in `last` the node composed last with
+        the keys above it."""
 
-def _yaml_type(s):
-    """None if the plain scalar s is read as a string, else a type name."""
-    if _Y_NULL.match(s):
-        return "null"
-    if _Y_BOOL.match(s):
-        return "boolean"
-    if _Y_NUMBER.match(s):
-        return "number"
-    if _Y_DATE.match(s):
-        return "date"
-    if s in ("=", "<<"):
-        return "special value"
-    return None
+        def __init__(self, text):
+            super().__init__(text)
+            self.trail, self.last = [], ((), None)
 
-
-def _yaml_plain_ok(s):
-    return bool(_Y_PLAIN_SAFE.match(s)) and _yaml_type(s) is None
-
-
-def _yaml_dq(s):
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _yaml_scalar(s):
-    return s if _yaml_plain_ok(s) else _yaml_dq(s)
-
-
-class _YNode:
-    __slots__ = ("kind", "line", "last", "props", "quote", "multi", "own_line",
-                 "start", "end", "value", "entries", "indent", "merge")
-
-    def __init__(self, kind, line):
-        self.kind = kind      # map seq scalar null block flow alias
-        self.line = line      # index of its first line
-        self.last = line      # index of the last line of its extent
-        self.props = False    # anchor or tag
-        self.quote = None     # scalar: "plain", "'" or '"'
-        self.multi = False    # scalar spanning lines
-        self.own_line = False  # scalar not on the key's line
-        self.start = self.end = None  # scalar: raw span (inside quotes)
-        self.value = None
-        self.entries = []
-        self.indent = None
-        self.merge = None     # map: index of a '<<' key line
+        def compose_node(self, parent, index):
+            self.trail.append(index)
+            event = self.peek_event()
+            alias = isinstance(event, yaml.AliasEvent)
+            if alias and event.anchor not in self.anchors:
+                raise yaml.composer.ComposerError(None, None, "found undefined alias", event.start_mark)
+            node = yaml.Node(None, None, self.get_event().start_mark, event.end_mark) if alias else super().compose_node(parent, index)
+            node.props = not alias and (event.tag is not None or event.anchor is not None)
+            node.kind, node.line = _kind(node), node.start_mark.line + 1
+            node.column = node.value[0][0].start_mark.column if node.kind == "map" else node.start_mark.column
+            quoted = getattr(node, "style", None) in ("'", '"')
+            node.span = (node.start_mark.index + quoted, node.end_mark.index - quoted)
+            node.type = _TYPES.get(node.tag.rsplit(":", 1)[-1]) if node.kind in ("scalar", "null") and node.style is None else None
+            node.leaf = (node.value[-1][1] if node.kind == "map" else node.value[-1]).leaf if node.kind in ("map", "seq") else node
+            self.last = (tuple(self.trail), node)
+            self.trail.pop()
+            return node
 
 
-class _YEntry:
-    __slots__ = ("key", "line", "node", "colon")
-
-    def __init__(self, key, line, node, colon):
-        self.key = key
-        self.line = line
-        self.node = node
-        self.colon = colon    # offset right after the ':'
-
-
-def _ws(t, p):
-    while p < len(t) and t[p] in " \t":
-        p += 1
-    return p
+def _kind(node):
+    """map, seq, flow, alias, block (| or >), null (nothing written) or scalar."""
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+        return "flow" if node.flow_style else "map" if isinstance(node, yaml.MappingNode) else "seq"
+    if not isinstance(node, yaml.ScalarNode):
+        return "alias"
+    return "block" if node.style in ("|", ">") else "null" if node.style is None and node.value == "" else "scalar"
 
 
-def _rest_ok(t, p):
-    """Only whitespace and an optional comment from p to the end of the line."""
-    p = _ws(t, p)
-    return p >= len(t) or (t[p] == "#" and (p == 0 or t[p - 1] in " \t"))
+def _last_line(text, node):
+    """Index of the line that holds the node's last character (a block scalar ends with its last line break)."""
+    return text.count("\n", 0, max(node.leaf.end_mark.index - 1, node.leaf.start_mark.index))
 
 
-class _YamlDoc:
-
-    def __init__(self, text):
-        self.text = text
-        self.lines = lines = _split_lines(text)
-        self.ind = []
-        self.blank = []
-        self.comment = []
-        self.doc = []
-        for ln in lines:
-            t = ln.text
-            s = t.lstrip(" \t")
-            self.ind.append(len(t) - len(t.lstrip(" ")))
-            self.blank.append(not s)
-            self.comment.append(s.startswith("#"))
-            self.doc.append(t[:3] in ("---", "...") and (len(t) == 3 or t[3] in " \t"))
-        self.n = len(lines)
-        self.end_marker = None
-        self.block_lines = {}  # index of a line inside a block scalar -> (parent indent, keep)
-        self.root = self._document()
-
-    # -- helpers --------------------------------------------------------
-    def _num(self, i):
-        return self.lines[i].num
-
-    def _sig(self, i):
-        while i < self.n and (self.blank[i] or self.comment[i]):
-            i += 1
-        return i
-
-    def _tabs(self, i):
-        t = self.lines[i].text
-        if "\t" in t[:len(t) - len(t.lstrip(" \t"))]:
-            raise MalformedConfig(
-                "line %d: tab character in the indentation; YAML indentation must use spaces"
-                % self._num(i))
-
-    def _bad(self, i, what):
-        raise MalformedConfig("line %d: %s; fix the YAML" % (self._num(i), what))
-
-    @staticmethod
-    def _is_seq(t, col):
-        return col < len(t) and t[col] == "-" and (col + 1 == len(t) or t[col + 1] in " \t")
-
-    def _quote_end(self, i, col):
-        """(line index, column after the closing quote) of the quoted scalar at (i, col)."""
-        q = self.lines[i].text[col]
-        li, p = i, col + 1
-        while True:
-            t = self.lines[li].text
-            while p < len(t):
-                ch = t[p]
-                if q == "'":
-                    if ch == "'":
-                        if p + 1 < len(t) and t[p + 1] == "'":
-                            p += 2
-                            continue
-                        return li, p + 1
-                elif ch == "\\":
-                    p += 2
-                    continue
-                elif ch == '"':
-                    return li, p + 1
-                p += 1
-            li += 1
-            p = 0
-            if li >= self.n or self.doc[li]:
-                self._bad(i, "a quoted value is not closed")
-
-    def _flow_end(self, i, col):
-        """(line index, column after the closing bracket) of the flow collection at (i, col)."""
-        depth = 0
-        li, p = i, col
-        prev = "["
-        while True:
-            t = self.lines[li].text
-            while p < len(t):
-                ch = t[p]
-                if ch in "[{":
-                    depth += 1
-                elif ch in "]}":
-                    depth -= 1
-                    if depth == 0:
-                        return li, p + 1
-                elif ch in "'\"" and prev in "[{,:?":
-                    li, p = self._quote_end(li, p)
-                    t = self.lines[li].text
-                    prev = ch
-                    continue
-                elif ch == "#" and (p == 0 or t[p - 1] in " \t"):
-                    break
-                if ch not in " \t":
-                    prev = ch
-                p += 1
-            li += 1
-            p = 0
-            if li >= self.n or self.doc[li]:
-                self._bad(i, "a flow collection ([...] or {...}) is not closed")
-
-    def _key(self, i, col):
-        """(key, quoted, column after ':') if a mapping key starts at (i, col), else None."""
-        t = self.lines[i].text
-        c = t[col]
-        nxt_ws = col + 1 >= len(t) or t[col + 1] in " \t"
-        num = self._num(i)
-        if c in "?:" and nxt_ws:
-            raise UnsafeEdit(
-                "line %d: complex mapping keys ('? ') are not supported; edit the file by hand" % num)
-        if c in "&!":
-            p = col
-            while p < len(t) and t[p] in "&!":
-                p = _ws(t, _Y_PROP.match(t, p).end())
-            if p < len(t) and self._key(i, p) is not None:
-                raise UnsafeEdit(
-                    "line %d: anchors or tags on mapping keys are not supported; edit the file "
-                    "by hand" % num)
-            return None
-        if c == "*":
-            p = _ws(t, _Y_ALIAS.match(t, col).end() if _Y_ALIAS.match(t, col) else col + 1)
-            if p < len(t) and t[p] == ":" and (p + 1 >= len(t) or t[p + 1] in " \t"):
-                raise UnsafeEdit(
-                    "line %d: an alias used as a mapping key is not supported; edit the file by "
-                    "hand" % num)
-            return None
-        if c in "[{":
-            li, p = self._flow_end(i, col)
-            p = _ws(self.lines[li].text, p)
-            if li == i and p < len(t) and t[p] == ":" and (p + 1 >= len(t) or t[p + 1] in " \t"):
-                raise UnsafeEdit(
-                    "line %d: a flow collection used as a mapping key is not supported" % num)
-            return None
-        if c in "'\"":
-            li, p = self._quote_end(i, col)
-            if li != i:
-                return None
-            raw = t[col + 1:p - 1]
-            q = _ws(t, p)
-            if q < len(t) and t[q] == ":" and (q + 1 >= len(t) or t[q + 1] in " \t"):
-                return self._unquote(i, c, raw), True, q + 1
-            return None
-        if c in "#|>%@`,]}" or (c == "-" and nxt_ws):
-            return None
-        p = col
-        while p < len(t):
-            ch = t[p]
-            if ch == ":" and (p + 1 >= len(t) or t[p + 1] in " \t"):
-                return t[col:p].rstrip(" \t"), False, p + 1
-            if ch == "#" and t[p - 1] in " \t":
-                return None
-            p += 1
-        return None
-
-    def _unquote(self, i, q, raw):
-        if q == "'":
-            return raw.replace("''", "'")
-        out = []
-        p = 0
-        while p < len(raw):
-            ch = raw[p]
-            if ch != "\\":
-                out.append(ch)
-                p += 1
-                continue
-            e = raw[p + 1:p + 2]
-            if e in _Y_ESCAPES:
-                out.append(_Y_ESCAPES[e])
-                p += 2
-            elif e in _Y_HEX:
-                h = raw[p + 2:p + 2 + _Y_HEX[e]]
-                if len(h) != _Y_HEX[e] or not all(x in "0123456789abcdefABCDEF" for x in h):
-                    self._bad(i, "invalid escape sequence in a double-quoted value")
-                out.append(chr(int(h, 16)))
-                p += 2 + _Y_HEX[e]
-            else:
-                self._bad(i, "invalid escape sequence in a double-quoted value")
-        return "".join(out)
-
-    # -- structure ------------------------------------------------------
-    def _document(self):
-        i = self._sig(0)
-        if i < self.n and self.lines[i].text.startswith("%"):
-            raise UnsafeEdit(
-                "line %d: YAML directives (%%YAML, %%TAG) are not supported; remove the directive"
-                % self._num(i))
-        if i < self.n and self.lines[i].text[:3] == "---" and self.doc[i]:
-            if not _rest_ok(self.lines[i].text, 3):
-                raise UnsafeEdit(
-                    "line %d: content on the '---' line is not supported; move it to the next "
-                    "line" % self._num(i))
-            i = self._sig(i + 1)
-        root = None
-        if i < self.n and not self.doc[i]:
-            self._tabs(i)
-            root, i = self._node(i, self.ind[i], -1, "line")
-            if root.kind != "map":
-                raise UnsafeEdit(
-                    "line %d: the top level of the YAML document is not a mapping; no key can "
-                    "be set in it" % self._num(root.line))
-            if root.props:
-                raise UnsafeEdit(
-                    "line %d: the top-level mapping has an anchor or tag; edit the file by hand"
-                    % self._num(root.line))
-        j = self._sig(i)
-        if j < self.n:
-            if self.lines[j].text[:3] == "..." and self.doc[j]:
-                self.end_marker = j
-                if not _rest_ok(self.lines[j].text, 3):
-                    self._bad(j, "unexpected content after the document end marker")
-                k = self._sig(j + 1)
-                if k < self.n:
-                    j = k
-                else:
-                    return root
-            if self.doc[j] and self.lines[j].text[:3] == "---":
-                raise UnsafeEdit(
-                    "line %d: the file holds more than one YAML document; only single-document "
-                    "files are supported" % self._num(j))
-            self._bad(j, "unexpected content (check the indentation)")
-        return root
-
-    def _node(self, i, col, parent, ctx):
-        """Parse the node starting at line i, column col.  ctx: 'value' (after
-        'key:'), 'item' (after '- ') or 'line' (first thing on its line).
-        Returns (node, index of the first line after it)."""
-        t = self.lines[i].text
-        col = _ws(t, col)
-        if ctx != "value" and col < len(t):
-            if self._is_seq(t, col):
-                return self._seq(i, col)
-            k = self._key(i, col)
-            if k is not None:
-                return self._map(i, col, k)
-        props = False
-        while col < len(t) and t[col] in "&!":
-            props = True
-            col = _ws(t, _Y_PROP.match(t, col).end())
-        if col >= len(t) or t[col] == "#":
-            j = self._sig(i + 1)
-            if j < self.n and not self.doc[j]:
-                if self.ind[j] > parent:
-                    self._tabs(j)
-                    node, nxt = self._node(j, self.ind[j], parent, "line")
-                    node.own_line = True
-                    node.props = node.props or props
-                    return node, nxt
-                if self.ind[j] == parent and ctx == "value" and self._is_seq(self.lines[j].text, parent):
-                    self._tabs(j)
-                    node, nxt = self._seq(j, parent)
-                    node.props = node.props or props
-                    return node, nxt
-            node = _YNode("null", i)
-            node.props = props
-            return node, i + 1
-        c = t[col]
-        if c == "*":
-            m = _Y_ALIAS.match(t, col)
-            if not m or not _rest_ok(t, m.end()):
-                self._bad(i, "invalid alias")
-            node = _YNode("alias", i)
-            node.props = props
-            return node, i + 1
-        if c in "|>":
-            m = _Y_BLOCK_HEADER.match(t, col)
-            if not _rest_ok(t, m.end()):
-                self._bad(i, "invalid block scalar header")
-            node = _YNode("block", i)
-            node.props = props
-            keep = "+" in m.group(0)
-            j = i + 1
-            while j < self.n and not self.doc[j] and (self.blank[j] or self.ind[j] > parent):
-                self.block_lines[j] = (parent, keep)
-                j += 1
-            node.last = j - 1
-            return node, j
-        if c in "[{":
-            li, p = self._flow_end(i, col)
-            if not _rest_ok(self.lines[li].text, p):
-                self._bad(li, "unexpected text after a flow collection")
-            node = _YNode("flow", i)
-            node.props = props
-            node.last = li
-            return node, li + 1
-        node = _YNode("scalar", i)
-        node.props = props
-        ln = self.lines[i]
-        if c in "'\"":
-            li, p = self._quote_end(i, col)
-            if not _rest_ok(self.lines[li].text, p):
-                self._bad(li, "unexpected text after a quoted value")
-            node.quote = c
-            if li != i:
-                node.multi = True
-                node.last = li
-                return node, li + 1
-            node.start, node.end = ln.start + col + 1, ln.start + p - 1
-            node.value = self._unquote(i, c, t[col + 1:p - 1])
-            return node, i + 1
-        if (c in "-?:" and (col + 1 >= len(t) or t[col + 1] in " \t")) or c in ",]}%@`":
-            self._bad(i, "a value cannot start with this indicator character; quote the value")
-        end = len(t)
-        for mark in (" #", "\t#"):
-            k = t.find(mark, col)
-            if 0 <= k < end:
-                end = k
-        value = t[col:end].rstrip(" \t")
-        if ": " in value or ":\t" in value or value.endswith(":"):
-            self._bad(i, "a plain value contains ': ' (mapping values are not allowed here); quote "
-                         "the value")
-        node.quote = "plain"
-        node.start, node.end = ln.start + col, ln.start + col + len(value)
-        node.value = value
-        j = i + 1
-        while j < self.n:
-            if self.blank[j]:
-                j += 1
-                continue
-            if self.comment[j] or self.doc[j] or self.ind[j] <= parent:
-                break
-            node.multi = True
-            node.last = j
-            j += 1
-        return node, node.last + 1
-
-    def _map(self, i, col, k):
-        node = _YNode("map", i)
-        node.indent = col
-        while True:
-            key, quoted, cend = k
-            if key == "<<" and not quoted:
-                node.merge = i
-            val, nxt = self._node(i, cend, col, "value")
-            node.entries.append(_YEntry(key, i, val, self.lines[i].start + cend))
-            node.last = max(val.last, i)
-            j = self._sig(nxt)
-            if j >= self.n or self.doc[j] or self.ind[j] < col:
-                return node, nxt
-            if self.ind[j] > col:
-                self._bad(j, "unexpected indentation")
-            self._tabs(j)
-            t = self.lines[j].text
-            if self._is_seq(t, col):
-                self._bad(j, "a sequence item where a mapping key was expected")
-            k = self._key(j, col)
-            if k is None:
-                self._bad(j, "expected 'key: value'")
-            i = j
-
-    def _seq(self, i, col):
-        node = _YNode("seq", i)
-        node.indent = col
-        while True:
-            item, nxt = self._node(i, col + 1, col, "item")
-            node.last = max(item.last, i)
-            j = self._sig(nxt)
-            if j >= self.n or self.doc[j] or self.ind[j] < col:
-                return node, nxt
-            if self.ind[j] > col:
-                self._bad(j, "unexpected indentation")
-            self._tabs(j)
-            if not self._is_seq(self.lines[j].text, col):
-                return node, nxt
-            i = j
-
-    def unit(self):
-        """Indentation step of nested mappings (2 if there is none)."""
-        if self.root is not None:
-            for e in self.root.entries:
-                if e.node.kind == "map" and e.node.indent > self.root.indent:
-                    return e.node.indent - self.root.indent
-        return 2
+def _scalar(value):
+    """value as a new scalar: plain if every YAML 1.1 and 1.2 reader takes it as this string, else double-quoted."""
+    if _PLAIN.match(value) and yaml.resolver.Resolver().resolve(yaml.ScalarNode, value, (True, False)) == _STR:
+        return value
+    return json.dumps(value, ensure_ascii=False)  # a JSON string is a YAML double-quoted scalar
 
 
-_Y_KIND_TEXT = {
-    "map": "a mapping", "seq": "a sequence", "block": "a block scalar (| or >)",
-    "flow": "a flow collection ({...} or [...])", "alias": "an alias (*)",
-    "null": "an empty (null) value",
-}
+def _syntax_error(exc, text, last, path):
+    """PyYAML's error as one line, without the file's content."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        return MalformedConfig("line %d: a control character that YAML does not allow; remove it"
+                               % (text.count("\n", 0, exc.position) + 1))
+    context, problem, mark = exc.context or "", exc.problem or "", exc.problem_mark or exc.context_mark
+    keys, node = last
+    names = tuple(key.value for key in keys[1:] if isinstance(key, yaml.ScalarNode))
+    if (problem.startswith("mapping values") and names == path and len(names) == len(keys) - 1 and node.kind == "scalar"
+            and node.style is None and node.start_mark.line < node.end_mark.line == mark.line):
+        # the target's plain value goes on to a line that reads as "key: value"
+        return UnsafeEdit("key %s on line %d holds a multi-line scalar or a value not on the key's line; edit it by hand"
+                          % (_show(path), keys[-1].line))
+    which, message = next(((which, message) for words, which, message in _SYNTAX if re.search(words, context + " | " + problem)),
+                          ("problem", _QUOTED.sub("", problem or context) + _FIX))
+    mark = (exc.context_mark if which == "context" else exc.problem_mark) or mark
+    return (UnsafeEdit if message == _SYNTAX[0][2] else MalformedConfig)("line %d: %s" % (mark.line + 1, message))
+
+
+def _parse(text, path):
+    """(lines, root mapping or None for an empty document) of a single-document file, else the one-line error."""
+    if yaml is None:
+        from ansible.module_utils.basic import missing_required_lib  # pylint: disable=import-outside-toplevel
+        raise ConfigError(missing_required_lib(
+            "PyYAML", reason="for format yaml (install the python3-yaml package, or PyYAML with pip, on that host)"))
+    lines = _split_lines(text)
+    odd = _SEPARATORS.search(text)
+    if odd:
+        raise MalformedConfig("line %d: a Unicode line separator (NEL, LS or PS), where YAML 1.1 readers break the line "
+                              "and others do not; replace it with a line break" % (text.count("\n", 0, odd.start()) + 1))
+    first = next((ln for ln in lines if ln.text.strip(" \t")[:1] not in ("", "#")), None)
+    if first is not None and first.text.startswith("%"):
+        raise UnsafeEdit("line %d: YAML directives (%%YAML, %%TAG) are not supported; remove the directive" % first.num)
+    if first is not None and _DOC_START.match(first.text) and first.text[3:].strip(" \t")[:1] not in ("", "#"):
+        raise UnsafeEdit("line %d: content on the '---' line is not supported; move it to the next line" % first.num)
+    loader = error = None
+    try:
+        loader = _Loader(text)
+        root = loader.get_single_node()
+    except yaml.YAMLError as exc:
+        error = exc
+    except RecursionError:
+        error = MalformedConfig("the YAML document is nested too deeply to be edited safely")
+    if error is not None:  # raised here, not in the except block: PyYAML's error holds the whole text
+        raise error if isinstance(error, ConfigError) else _syntax_error(error, text, loader.last if loader else ((), None), path)
+    if root is not None and root.kind == "null" and not root.props:
+        root = None  # "---" and comments only
+    if root is not None and root.kind != "map":
+        raise UnsafeEdit("line %d: the top level of the YAML document is not a mapping; no key can be set in it" % root.line)
+    if root is not None and root.props:
+        raise UnsafeEdit("line %d: the top-level mapping has an anchor or tag; edit the file by hand" % root.line)
+    return lines, root
+
+
+def _resolve(text, root, path):
+    """(state, depth, mapping, key, value) following the last duplicates, as PyYAML does: 'found' the key;
+    'missing' path[depth] in mapping; 'under' the empty value of key in mapping, which gets path[depth:]."""
+    mapping = root
+    for depth, part in enumerate(path):
+        if mapping is None:  # an empty document
+            return "missing", 0, None, None, None
+        for key, _value in mapping.value:  # plain one-line keys followed by ':' only
+            kind, after = key.kind, _BLANKS.match(text, key.end_mark.index).end()
+            if kind in ("alias", "flow"):
+                raise UnsafeEdit("line %d: %s used as a mapping key is not supported; edit the file by hand" % (key.line, _KIND_TEXT[kind]))
+            if key.props:
+                raise UnsafeEdit("line %d: anchors or tags on mapping keys are not supported; edit the file by hand" % key.line)
+            if kind not in ("scalar", "null") or text[after:after + 1] != ":":
+                raise UnsafeEdit("line %d: complex mapping keys ('? ') are not supported; edit the file by hand" % key.line)
+        hits = [(key, value) for key, value in mapping.value if key.value == part]
+        merges = [key for key, _value in mapping.value if key.tag == _MERGE]
+        if not hits and merges:
+            raise UnsafeEdit("line %d: the mapping that should hold %s uses a merge key (<<), so the value may come "
+                             "from elsewhere; edit the file by hand" % (merges[-1].line, _show(path)))
+        if not hits:
+            return "missing", depth, mapping, None, None
+        key, value = hits[-1]
+        shown, kind = _show(path[:depth + 1]), value.kind
+        if depth == len(path) - 1:
+            return "found", depth, mapping, key, value
+        if value.props:
+            raise UnsafeEdit("%s on line %d has an anchor or tag; edit the file by hand" % (shown, key.line))
+        if kind == "null":
+            return "under", depth + 1, mapping, key, value
+        if kind == "seq":
+            raise UnsafeEdit("%s on line %d is a sequence; keys inside sequences are not supported" % (shown, key.line))
+        if kind != "map":
+            raise UnsafeEdit("%s on line %d is %s, not a mapping, so %s cannot be reached through it"
+                             % (shown, key.line, _KIND_TEXT.get(kind, "a scalar"), _show(path)))
+        mapping = value
+    raise AssertionError("unreachable")
+
+
+def _target(path, key, value, for_set=False):
+    """Refuse a value that is not a one-line string; for set, say 'empty' or 'null' for a placeholder."""
+    shown, line, kind = _show(path), key.line, value.kind
+    if value.props:
+        raise UnsafeEdit("key %s on line %d has an anchor or tag; edit it by hand" % (shown, line))
+    if kind not in ("scalar", "null"):
+        raise UnsafeEdit("key %s on line %d holds %s, not a one-line string; edit it by hand" % (shown, line, _KIND_TEXT[kind]))
+    if value.start_mark.line != key.start_mark.line or value.end_mark.line != value.start_mark.line:
+        raise UnsafeEdit("key %s on line %d holds a multi-line scalar or a value not on the key's line; edit it by hand"
+                         % (shown, line))
+    typ = value.type
+    placeholder = "empty" if kind == "null" else typ if typ == "null" else None
+    if placeholder and not for_set:
+        raise KeyNotFound("key %s on line %d %s; no token is set there" % (shown, line, "is null" if typ == placeholder else "has no value"))
+    if typ not in (None, "null"):
+        raise UnsafeEdit("key %s on line %d holds a %s, not a string; fix the key or the file" % (shown, line, typ))
+    return placeholder
 
 
 class YamlEditor(Editor):
-    """Block-mapping YAML, parsed and edited with the standard library only."""
+    """Block-mapping YAML as PyYAML reads it, edited in place."""
 
     name = "yaml"
-
-    def _resolve(self, doc, path):
-        """('found', map, entry) | ('missing', depth, map) | ('under', depth, entry)."""
-        node = doc.root
-        if node is None:
-            return "missing", 0, None, None
-        for d, comp in enumerate(path):
-            hits = [e for e in node.entries if e.key == comp]
-            if not hits:
-                if node.merge is not None:
-                    raise UnsafeEdit(
-                        "line %d: the mapping that should hold %s uses a merge key (<<), so the "
-                        "value may come from elsewhere; edit the file by hand"
-                        % (doc.lines[node.merge].num, _show(path)))
-                return "missing", d, node, None
-            e = hits[-1]  # the last duplicate wins (PyYAML)
-            if d == len(path) - 1:
-                return "found", d, node, e
-            child = e.node
-            num = doc.lines[e.line].num
-            if child.props:
-                raise UnsafeEdit(
-                    "%s on line %d has an anchor or tag; edit the file by hand"
-                    % (_show(path[:d + 1]), num))
-            if child.kind == "map":
-                node = child
-                continue
-            if child.kind == "null":
-                return "under", d + 1, node, e
-            what = _Y_KIND_TEXT.get(child.kind, "a scalar")
-            if child.kind == "seq":
-                raise UnsafeEdit(
-                    "%s on line %d is a sequence; keys inside sequences are not supported"
-                    % (_show(path[:d + 1]), num))
-            raise UnsafeEdit(
-                "%s on line %d is %s, not a mapping, so %s cannot be reached through it"
-                % (_show(path[:d + 1]), num, what, _show(path)))
-        raise AssertionError("unreachable")
-
-    def _target(self, doc, path, e, for_set=False):
-        """Check the target entry; returns the null/plain type for set."""
-        node = e.node
-        shown = _show(path)
-        num = doc.lines[e.line].num
-        if node.props:
-            raise UnsafeEdit(
-                "key %s on line %d has an anchor or tag; edit it by hand" % (shown, num))
-        if node.kind == "null":
-            if for_set:
-                return "empty"
-            raise KeyNotFound("key %s on line %d has no value; no token is set there" % (shown, num))
-        if node.kind != "scalar":
-            raise UnsafeEdit(
-                "key %s on line %d holds %s, not a one-line string; edit it by hand"
-                % (shown, num, _Y_KIND_TEXT[node.kind]))
-        if node.multi or node.own_line:
-            raise UnsafeEdit(
-                "key %s on line %d holds a multi-line scalar or a value not on the key's line; "
-                "edit it by hand" % (shown, num))
-        if node.quote == "plain":
-            typ = _yaml_type(node.value)
-            if typ == "null":
-                if for_set:
-                    return "null"
-                raise KeyNotFound("key %s on line %d is null; no token is set there" % (shown, num))
-            if typ is not None:
-                raise UnsafeEdit(
-                    "key %s on line %d holds a %s, not a string; fix the key or the file"
-                    % (shown, num, typ))
-        return None
 
     def find(self, text, path):
         _check_text(text)
         path = self._path(path)
-        doc = _YamlDoc(text)
-        state, _d, _m, e = self._resolve(doc, path)
+        state, _depth, _mapping, key, value = _resolve(text, _parse(text, path)[1], path)
         if state != "found":
             raise KeyNotFound("key %s not found" % _show(path))
-        self._target(doc, path, e)
-        n = e.node
-        return Located(n.value, n.start, n.end, doc.lines[e.line].num)
+        _target(path, key, value)
+        return Located(value.value, *value.span, line=key.line)
 
     def find_all(self, text, path):
         _check_text(text)
         path = self._path(path)
-        doc = _YamlDoc(text)
+        lines, root = _parse(text, path)
         found = []
 
-        def extent(e, n):
-            """The node's whole text: from its first character to the end of its last line."""
-            ln = doc.lines[n.line]
-            start = _ws(text, e.colon) if n.line == e.line else ln.start + len(ln.text) - len(ln.text.lstrip(" \t"))
-            end = doc.lines[n.last].end
-            return Located(text[start:end], start, end, doc.lines[e.line].num)
+        def whole(key, node):  # the node as written, to the end of its last line
+            end = lines[_last_line(text, node)].end
+            return Located(text[node.start_mark.index:end], node.start_mark.index, end, key.line)
 
-        def walk(node, depth):
-            for e in node.entries:
-                n = e.node
-                if e.key == "<<" and n.kind in ("map", "flow"):
-                    found.append(extent(e, n))  # an inline merge may supply the key
+        def walk(mapping, depth):
+            for key, node in mapping.value:
+                kind, name = node.kind, key.value if isinstance(key, yaml.ScalarNode) else None
+                if name == "<<" and kind in ("map", "flow"):
+                    found.append(whole(key, node))  # an inline merge may supply the key
+                elif name != path[depth] or kind in ("null", "alias"):
                     continue
-                if e.key != path[depth] or n.kind == "null":
-                    continue
-                if depth < len(path) - 1:
-                    if n.kind == "map":
-                        walk(n, depth + 1)
-                    elif n.kind in ("flow", "seq"):
-                        found.append(extent(e, n))  # {token: ...} or a list may hold it too
-                elif n.kind == "scalar" and n.start is not None and not n.multi:
-                    if n.quote == "plain" and _yaml_type(n.value) is not None:
-                        continue  # null, a bool or a number: not a token, shown as it is
-                    found.append(Located(n.value, n.start, n.end, doc.lines[e.line].num))
-                elif n.kind != "alias":
-                    # multi-line, block, flow, sequence or mapping: hidden as written
-                    found.append(extent(e, n))
+                elif depth < len(path) - 1:
+                    if kind == "map":
+                        walk(node, depth + 1)
+                    elif kind in ("flow", "seq"):
+                        found.append(whole(key, node))  # {token: ...} or a list may hold it too
+                elif kind != "scalar" or node.props or node.start_mark.line != node.end_mark.line:
+                    found.append(whole(key, node))  # multi-line, block, flow, sequence or mapping: hidden as written
+                elif node.type is None:  # null, a boolean or a number is not a token: shown as it is
+                    found.append(Located(node.value, *node.span, line=key.line))
 
-        if doc.root is not None and doc.root.kind == "map":
-            walk(doc.root, 0)
+        if root is not None:
+            walk(root, 0)
         return sorted(found, key=lambda located: located.start)
 
     def set(self, text, path, value):
         _check_text(text)
         path = self._path(path)
         self.check_value(value)
-        doc = _YamlDoc(text)
-        state, d, m, e = self._resolve(doc, path)
+        lines, root = _parse(text, path)
+        state, depth, mapping, key, node = _resolve(text, root, path)
         if state == "found":
-            kind = self._target(doc, path, e, for_set=True)
-            n = e.node
-            if kind == "empty":
-                return text[:e.colon] + " " + _yaml_scalar(value) + text[e.colon:]
-            if n.quote == "'":
-                raw = value.replace("'", "''")
-            elif n.quote == '"':
-                raw = _yaml_dq(value)[1:-1]
-            else:
-                raw = _yaml_scalar(value)
-            return text[:n.start] + raw + text[n.end:]
-        unit = doc.unit()
-        nl = _newline(text)
+            empty = _target(path, key, node, for_set=True) == "empty"  # then the value goes right after the ':'
+            raw = {"'": value.replace("'", "''"), '"': json.dumps(value, ensure_ascii=False)[1:-1]}.get(node.style) or _scalar(value)
+            return text[:node.span[0]] + " " * empty + raw + text[node.span[1]:]
+        # the indentation step: that of the first nested mapping, else 2
+        unit = next((child.column - root.column for _key, child in (root.value if root else ())
+                     if child.kind == "map" and child.column > root.column), 2)
         if state == "under":
-            indent = m.indent + unit
-            after = e.line
-        elif m is None:
-            indent = 0
-            after = None
+            indent, after = mapping.column + unit, key.start_mark.line
+        elif mapping is None:
+            end_marker = next((i for i, ln in enumerate(lines) if _DOC_END.match(ln.text)), None)
+            indent, after = 0, len(lines) - 1 if end_marker is None else end_marker - 1
         else:
-            indent = m.indent
-            after = m.last
-        rest = path[d:]
-        new = []
-        for k, comp in enumerate(rest):
-            line = " " * (indent + k * unit) + _yaml_scalar(comp) + ":"
-            if k == len(rest) - 1:
-                line += " " + _yaml_scalar(value)
-            new.append(line)
-        if after is None:
-            if doc.end_marker is not None:
-                return _insert_lines(text, doc.lines, doc.end_marker - 1, new, nl)
-            return _append_lines(text, doc.lines, new, nl)
-        if state == "missing" and self._ends_in_block(doc, after):
-            # a line after a block scalar ending the file without a line break would add a
-            # line break to its value: put the new key before the mapping's last entry
-            after = m.entries[-1].line - 1
-        return _insert_lines(text, doc.lines, after, new, nl)
-
-    @staticmethod
-    def _ends_in_block(doc, idx):
-        return idx == doc.n - 1 and doc.lines[idx].next == doc.lines[idx].end and idx in doc.block_lines
+            indent, after = mapping.column, _last_line(text, mapping)
+            if mapping.leaf.kind == "block" and mapping.leaf.end_mark.index == len(text) and not text.endswith("\n"):
+                # a line after a block scalar that ends the file without a line break would add one to its value
+                after = mapping.value[-1][0].start_mark.line - 1
+        new = [" " * (indent + k * unit) + _scalar(part) + ":" for k, part in enumerate(path[depth:])]
+        new[-1] += " " + _scalar(value)
+        return _insert_lines(text, lines, after, new, _newline(text))
 
     def remove(self, text, path):
         _check_text(text)
         path = self._path(path)
-        first = True
+        checked = False
         while True:
-            doc = _YamlDoc(text)
-            state, _d, _m, e = self._resolve(doc, path)
+            lines, root = _parse(text, path)
+            state, _depth, mapping, key, value = _resolve(text, root, path)
             if state != "found":
                 return text
-            if first:
-                self._target(doc, path, e, for_set=True)
-                first = False
-            last = max(e.line, e.node.last)
-            if e.line - 1 in doc.block_lines:
-                # lines after the removed ones must not slide into the block scalar above
-                parent, keep = doc.block_lines[e.line - 1]
-                k = last + 1
-                while k < doc.n and not doc.doc[k] and (doc.blank[k] or doc.ind[k] > parent):
-                    if keep or not doc.blank[k]:
-                        raise UnsafeEdit(
-                            "removing key %s on line %d would merge the lines after it into the "
-                            "block scalar above it; edit the file by hand"
-                            % (_show(path), doc.lines[e.line].num))
-                    k += 1
-            if (last == doc.n - 1 and doc.lines[last].next == doc.lines[last].end
-                    and e.line - 1 in doc.block_lines):
-                # keep the line break that ends the block scalar before it
-                text = text[:doc.lines[e.line].start]
-            else:
-                text = _delete_lines(text, doc.lines, e.line, last)
+            if not checked:  # an earlier duplicate goes whatever it holds, as a later one hid it
+                _target(path, key, value, for_set=True)
+            checked = True
+            first, last = key.start_mark.line, max(key.start_mark.line, _last_line(text, value))
+            i = next(i for i, (k, _v) in enumerate(mapping.value) if k is key)
+            above = mapping.value[i - 1][1].leaf if i else None
+            if above is not None and above.kind == "block" and _last_line(text, above) == first - 1:
+                # the lines after the removed ones must not slide into the block scalar above them
+                keep = "+" in _BLOCK_HEADER.search(text, above.start_mark.index).group(1)
+                for ln in lines[last + 1:]:
+                    blank = not ln.text.strip(" \t")
+                    if _DOC_START.match(ln.text) or _DOC_END.match(ln.text) or not (blank or _BLANKS.match(ln.text).end() > key.start_mark.column):
+                        break
+                    if keep or not blank:
+                        raise UnsafeEdit("removing key %s on line %d would merge the lines after it into the block "
+                                         "scalar above it; edit the file by hand" % (_show(path), first + 1))
+                if last == len(lines) - 1 and lines[last].next == lines[last].end:
+                    text = text[:lines[first].start]  # keep the line break that ends the block scalar
+                    continue
+            text = _delete_lines(text, lines, first, last)
 
     def check_value(self, value):
         _check_common(self.name, value)
         if any(unicodedata.category(c) == "Cn" or c == "\x85" for c in value):
-            raise UnsafeEdit(
-                "the token contains unassigned or non-printable characters, which YAML cannot "
-                "hold; it cannot be written safely")
+            raise UnsafeEdit("the token contains unassigned or non-printable characters, which YAML cannot hold; it cannot be "
+                             "written safely")

@@ -1,18 +1,33 @@
 # Copyright (c) tokenops.tiflux contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""audit_report: one check per distinct token, labels, host failures, and reports that parse."""
+"""audit_report: one check per distinct token, labels, host failures, expiry; the role's templates render its data
+into reports that parse, each with one escaping policy."""
 
 from __future__ import annotations
 
 import json
+import os
 from html.parser import HTMLParser
 
 import pytest
 
 from ansible.errors import AnsibleFilterError
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, trust_as_template
 
 from ansible_collections.tokenops.tiflux.plugins.filter.audit_report import audit_report
+
+TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "roles", "audit", "templates")
+
+
+def render(name, report):
+    """A template of the audit role, as ansible.builtin.template renders it."""
+    with open(os.path.join(TEMPLATES, name), encoding="utf-8") as stream:
+        source = stream.read()
+    templar = Templar(loader=DataLoader(), variables=dict(audit_report=report))
+    return templar.template(trust_as_template(source), escape_backslashes=False)
+
 
 CUR, OLD, UNK, SPARE = ("sha256:%016x" % n for n in (1, 2, 3, 4))
 KNOWN = {"zabbix-2026-03": CUR, "old": OLD, "spare": SPARE}
@@ -146,6 +161,7 @@ def test_html_is_self_contained_and_escaped():
     hv = fleet()
     hv["h02"]["audit_result"]["targets"][1]["path"] = "/etc/<b>&x.env"
     report = audit_report(hv, HOSTS, known=KNOWN, checks={})
+    report["html"] = render("audit.html.j2", report)
     parser = _Tables()
     parser.feed(report["html"])
     parser.close()
@@ -162,6 +178,7 @@ def test_json_serialisable_and_markdown_escapes_pipes():
     hv["h04"]["audit_result"]["message"] = "a | b"
     report = audit_report(hv, HOSTS, known=KNOWN)
     json.dumps(report)
+    report["markdown"] = render("audit.md.j2", report)
     assert "a \\| b" in report["markdown"]
 
 
@@ -179,3 +196,72 @@ def test_host_level_problems_say_why():
 def test_nothing_to_audit():
     report = audit_report({"h01": {"audit_result": dict(status="no_targets", message="", targets=[])}}, ["h01"])
     assert report["verdict"].startswith("NOTHING TO AUDIT") and report["problems"] == []
+
+
+def test_the_filter_returns_data_and_no_rendered_report():
+    report = report_with_checks()
+    assert "markdown" not in report and "html" not in report
+    [unk] = [t for t in report["tokens"] if t["fingerprint"] == UNK]
+    assert unk["user_label"] == "Ana <ana@example.com>" and unk["user"] == {"id": 1, "name": "Ana", "email": "ana@example.com"}
+
+
+def expiring(status, fp, expires_at, days):
+    return dict(info(status, fp), expires_at=expires_at, expires_in_days=days, issued_at="2024-03-01T00:00:00Z")
+
+
+def test_tokens_say_when_they_expire_and_what_expires_first_comes_first():
+    hv = fleet()
+    hv["h01"]["audit_unknown_run"] = {"results": [dict(expiring("valid", UNK, "2026-03-11T00:00:00Z", 10), item=dict(fingerprint=UNK))]}
+    checks = {"zabbix-2026-03": expiring("valid", CUR, "2027-09-01T12:00:00Z", 549), "old": expiring("invalid", OLD, "2026-02-27T00:00:00Z", -2)}
+    report = audit_report(hv, HOSTS, known=KNOWN, checks=checks)
+    assert [(t["fingerprint"], t["expires_in_days"]) for t in report["tokens"]] == [(OLD, -2), (UNK, 10), (CUR, 549)]
+    assert [t["expires"] for t in report["tokens"]] == [
+        "2026-02-27T00:00:00Z (expired)", "2026-03-11T00:00:00Z (in 10 days)", "2027-09-01T12:00:00Z (in 549 days)"]
+    tokens_table = report["lines"][report["lines"].index("Tokens (each checked once, what expires first first):") + 1:]
+    assert tokens_table[0].split()[:4] == ["FINGERPRINT", "LABEL", "STATUS", "EXPIRES"]
+    assert tokens_table[1].split()[:4] == [OLD, "old", "invalid", "2026-02-27T00:00:00Z"]
+    assert "| `%s` | unknown | valid | 2026-03-11T00:00:00Z (in 10 days) | h01 |" % UNK in render("audit.md.j2", report)
+    parser = _Tables()
+    parser.feed(render("audit.html.j2", report))
+    assert parser.tables["tokens"][0][:4] == ["fingerprint", "label", "status", "expires"]
+    assert [row[3] for row in parser.tables["tokens"][1:]] == [t["expires"] for t in report["tokens"]]
+
+
+def test_tokens_without_a_date_come_last_in_the_order_found():
+    report = report_with_checks()  # checks without expires_at: opaque tokens, or a client that does not say
+    assert [t["expires"] for t in report["tokens"]] == ["-", "-", "-"]
+    assert [t["fingerprint"] for t in report["tokens"]] == [CUR, UNK, OLD]
+
+
+NASTY = "<img src=x onerror=alert(1)> *bold* _it_ [link](javascript:x) `code` | pipe \\ &amp;"
+
+
+def test_markdown_escapes_every_value_it_quotes():
+    hv = fleet()
+    check = dict(info("valid", UNK), user=dict(id=7, name=NASTY, email="e@x"), item=dict(fingerprint=UNK))
+    hv["h01"]["audit_unknown_run"] = {"results": [check]}
+    hv["h02"]["audit_result"]["targets"][1]["path"] = "/etc/<b>`x`|y.env"
+    markdown = render("audit.md.j2", audit_report(hv, HOSTS, known=KNOWN, checks={}))
+    assert "<img" not in markdown and "<b>" not in markdown
+    assert ("&lt;img src=x onerror=alert(1)&gt; *bold* _it_ \\[link\\](javascript:x) \\`code\\` \\| pipe \\\\ "
+            "&amp;amp; &lt;e@x&gt;") in markdown
+    assert "1. h02 /etc/&lt;b&gt;\\`x\\`\\|y.env: missing_file;" in markdown  # not a code span: it holds a backtick
+
+
+def test_html_escapes_every_value_it_quotes():
+    hv = fleet()
+    check = dict(info("valid", UNK), user=dict(id=7, name=NASTY, email="e@x"), item=dict(fingerprint=UNK))
+    hv["h01"]["audit_unknown_run"] = {"results": [check]}
+    html = render("audit.html.j2", audit_report(hv, HOSTS, known=KNOWN, checks={}))
+    parser = _Tables()
+    parser.feed(html)
+    assert "<img" not in html
+    [unk] = [row for row in parser.tables["tokens"][1:] if row[0] == UNK]
+    assert unk[5] == NASTY + " <e@x>"
+
+
+def test_the_api_address_is_the_one_the_checks_used_unless_given():
+    checks = {"zabbix-2026-03": dict(info("valid", CUR), api_url="https://tiflux.example.test/api/v2")}
+    assert audit_report(fleet(), HOSTS, known=KNOWN, checks=checks)["api_url"] == "https://tiflux.example.test/api/v2"
+    assert audit_report(fleet(), HOSTS, known=KNOWN, checks=checks, api_url="https://x/api/v2")["api_url"] == "https://x/api/v2"
+    assert audit_report(fleet(), HOSTS, known=KNOWN)["api_url"] == ""

@@ -58,7 +58,7 @@ def test_every_state_one_target_each(run_module, tmp_path):
         dict(path=write(tmp_path, "other.env", "TOKEN_TIFLUX=%s\n" % OTHER), format="env", key="TIFLUX_API_TOKEN"),
         dict(path=write(tmp_path, "empty.txt", "\n"), format="raw"),
         dict(path=write(tmp_path, "broken.json", '{"token": "%s"' % OTHER), format="json", key="token"),
-        dict(path=write(tmp_path, "latin1.env", b"# caf\xe9\nTIFLUX_API_TOKEN=x\n"), format="env", key="TIFLUX_API_TOKEN"),
+        dict(path=write(tmp_path, "latin1.json", b'{"token": "caf\xe9"}'), format="json", key="token"),
         dict(path=write(tmp_path, "spaced.env", 'TIFLUX_API_TOKEN="%s %s"\n' % (OTHER[:10], OTHER[10:])),
              format="env", key="TIFLUX_API_TOKEN"),
         dict(path=write(tmp_path, "blank.env", "TIFLUX_API_TOKEN=\n"), format="env", key="TIFLUX_API_TOKEN"),

@@ -209,7 +209,7 @@ def test_create_false_needs_the_file(run_module, tmp_path):
     ('{"tiflux": "x"', "json", "tiflux.token", NEW, "json"),
     ('{"tiflux": "flat"}', "json", "tiflux.token", NEW, "tiflux"),
     (b"\x00\x01\x02", "env", "TIFLUX_API_TOKEN", NEW, "binary"),
-    (b"A=\xff\n", "env", "TIFLUX_API_TOKEN", NEW, "UTF-8"),
+    (b'{"a": "\xff"}', "json", "a.token", NEW, "UTF-8"),
     ("[tiflux\ntoken=1\n", "ini", "tiflux.token", NEW, "line"),
     ("a: [1, 2\n", "yaml", "a.token", NEW, "line"),
     ("TIFLUX_API_TOKEN=x\n", "env", "TIFLUX_API_TOKEN", "tok#en", "quoting"),

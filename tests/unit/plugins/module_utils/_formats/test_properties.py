@@ -798,6 +798,34 @@ def test_raw_set_property(lead, old_token, trail, token, bom):
 
 
 # ---------------------------------------------------------------------------
+# any encoding: env, ini and raw keep every byte of a file but the token's
+# ---------------------------------------------------------------------------
+
+opaque = st.binary(max_size=12).map(lambda b: b.replace(b"\x00", b"").replace(b"\n", b"").replace(b"\r", b""))
+file_bytes = st.binary(max_size=40).filter(lambda b: b"\x00" not in b and not b.startswith((b"\xff\xfe", b"\xfe\xff")))
+
+
+@PROFILE
+@given(file_bytes, st.sampled_from(["env", "ini", "raw"]))
+def test_decode_and_encode_give_back_any_bytes(data, fmt):
+    assert F.encode(F.decode(data, fmt)) == data
+
+
+@PROFILE
+@given(st.lists(opaque, max_size=4), st.lists(opaque, max_size=4), env_tokens, env_tokens, st.sampled_from(["env", "ini"]))
+def test_only_the_token_bytes_change_whatever_the_other_bytes_are(before, after, old, token, fmt):
+    key, line = ("TIFLUX_TOKEN", b"TIFLUX_TOKEN=%s") if fmt == "env" else ("s.token", b"[s]\ntoken = %s")
+    data = b"\n".join([b"# " + chunk for chunk in before] + [line % old.encode()] + [b"# " + chunk for chunk in after]) + b"\n"
+    editor = F.get_editor(fmt)
+    text = F.decode(data, fmt)
+    loc = editor.find(text, key)
+    assert loc.value == old
+    new = F.encode(editor.set(text, key, token))
+    start = len(F.encode(text[:loc.start]))
+    assert new == data[:start] + token.encode() + data[start + len(old):]
+
+
+# ---------------------------------------------------------------------------
 # any text: only ConfigError, never a crash, never the file's content in a message
 # ---------------------------------------------------------------------------
 
