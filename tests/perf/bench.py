@@ -255,7 +255,7 @@ def summarise(samples, n):
                 rc=distinct(s["rc"] for s in samples),
                 live_ok=distinct(x["ok"] for x in live) if live else "",
                 live_429=max((x["rate_limited"] for x in live), default=None), live_429_text=distinct(x["rate_limited"] for x in live),
-                live_other=sum(x["other"] for x in live), live_rate=distinct((x["per_minute"] or 0 for x in live), "%.0f"),
+                live_other=sum(x["other"] for x in live),
                 per_minute=samples[-1]["run_per_minute"], profile=samples[-1]["profile"], last=samples[-1]["seconds"])
 
 
@@ -274,10 +274,12 @@ def table(results, ns, names):
     for n in ns:
         for name, r in measured(results, n, names):
             rb, rc = ratio(results, n, name, "baseline"), ratio(results, n, name, "copy")
-            lines.append("| %d | %s | **%.1f** | %.1f-%.1f | %d | %.3f | **%s** | %s / %s | %s | %s / %s | **%s**%s | %s / **%s** | %s | %s |" % (
+            failed = "**%s**%s" % (r["failed_text"], "" if r["rc"] == "0" else " (rc %s)" % r["rc"])
+            live = "%s / **%s**%s" % (r["live_ok"], r["live_429_text"], " (+%d other answers or errors)" % r["live_other"] if r["live_other"] else "")
+            lines.append("| %d | %s | **%.1f** | %.1f-%.1f | %d | %.3f | **%s** | %s / %s | %s | %s / %s | %s | %s | %s | %s |" % (
                 n, VARIANTS[name]["label"], r["median"], r["min"], r["max"], r["runs"], r["per_host"], r["quota_text"], r["new"], r["old"],
-                r["tokenless"], r["run_429"], r["run_429_ip"], r["failed_text"], "" if r["rc"] == "0" else " (rc %s)" % r["rc"],
-                r["live_ok"], r["live_429_text"], "**%.2f**" % rb if rb is not None else "", "**%.2f**" % rc if rc is not None else ""))
+                r["tokenless"], r["run_429"], r["run_429_ip"], failed, live,
+                "**%.2f**" % rb if rb is not None else "", "**%.2f**" % rc if rc is not None else ""))
     return "\n".join(lines)
 
 
