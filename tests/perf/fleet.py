@@ -92,11 +92,12 @@ def ansible_env(root, tree=None, **extra):
 class SimProcess:
     """tests/simulator/tiflux_sim.py serve as a separate process (what the benchmark measures against)."""
 
-    def __init__(self, root, quota_per_minute=100000):
+    def __init__(self, root, quota_per_minute=100000, ip_quota_per_minute=0):
         self.info_file = os.path.join(root, "sim.json")
         self.proc = subprocess.Popen(
             [sys.executable, os.path.join(SIM_DIR, "tiflux_sim.py"), "serve", "--port", "0",
-             "--quota-per-minute", str(quota_per_minute), "--info-file", self.info_file],
+             "--quota-per-minute", str(quota_per_minute), "--ip-quota-per-minute", str(ip_quota_per_minute),
+             "--info-file", self.info_file],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         self.info = json.loads(self.proc.stdout.readline())
         self.control = tiflux_sim.SimControl(self.info["url"], self.info["admin_key"], self.info["ca_path"])
@@ -118,6 +119,11 @@ def issue_pair(control, name="Rotation"):
     old = control.issue_token(user["id"])["token"]
     new = control.issue_token(user["id"])["token"]
     return user, old, new
+
+
+def read_bytes(path):
+    with open(path, "rb") as handle:
+        return handle.read()
 
 
 def sha256_file(path):

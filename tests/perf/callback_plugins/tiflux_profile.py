@@ -39,6 +39,10 @@ class CallbackModule(CallbackBase):
         self.current = None
         self.started = time.monotonic()
         self.hosts = {}
+        self.plays = []  # play names, each once; a play with serial starts once per batch
+        self.batches = 0
+        self.play = 0
+        self.host_started = {}
 
     def _close(self):
         if self.current is not None:
@@ -48,8 +52,18 @@ class CallbackModule(CallbackBase):
 
     def _start(self, task, kind):
         self._close()
-        self.current = dict(name=task.get_name(), action=task.action, kind=kind, _t0=time.monotonic(),
-                            ok=0, changed=0, skipped=0, failed=0, unreachable=0, module_runs=0)
+        self.host_started = {}
+        # host_seconds: the sum over hosts of each host's run of the task (a forked worker, from start to result)
+        self.current = dict(name=task.get_name(), action=task.action, kind=kind, play=self.play, batch=self.batches,
+                            _t0=time.monotonic(),
+                            ok=0, changed=0, skipped=0, failed=0, unreachable=0, module_runs=0, host_seconds=0.0, host_max=0.0)
+
+    def v2_playbook_on_play_start(self, play):
+        self._close()
+        self.batches += 1
+        if play.get_name() not in self.plays:
+            self.plays.append(play.get_name())
+        self.play = self.plays.index(play.get_name()) + 1
 
     def v2_playbook_on_task_start(self, task, is_conditional):
         self._start(task, "task")
@@ -57,11 +71,20 @@ class CallbackModule(CallbackBase):
     def v2_playbook_on_handler_task_start(self, task):
         self._start(task, "handler")
 
+    def v2_runner_on_start(self, host, task):
+        self.host_started[host.get_name()] = time.monotonic()
+
     def _count(self, result, what):
         if self.current is None:
             return
+        name = result._host.get_name()
         self.current[what] += 1
-        host = self.hosts.setdefault(result._host.get_name(), dict(ran=0, skipped=0))
+        started = self.host_started.pop(name, None)
+        if started is not None:
+            took = time.monotonic() - started
+            self.current["host_seconds"] = round(self.current["host_seconds"] + took, 4)
+            self.current["host_max"] = round(max(self.current["host_max"], took), 4)
+        host = self.hosts.setdefault(name, dict(ran=0, skipped=0))
         host["skipped" if what == "skipped" else "ran"] += 1
         if what == "ok" and result._result.get("changed"):
             self.current["changed"] += 1
@@ -85,5 +108,9 @@ class CallbackModule(CallbackBase):
         out = os.environ.get("TIFLUX_PROFILE_OUT")
         if not out:
             return
+        # the play recap: a host whose failure a rescue handled is not counted as failed
+        recap = dict((host, stats.summarize(host)) for host in sorted(stats.processed))
+        failed = sorted(host for host, s in recap.items() if s.get("failures") or s.get("unreachable"))
         with open(out, "w") as handle:
-            json.dump(dict(total_seconds=round(time.monotonic() - self.started, 4), tasks=self.tasks, hosts=self.hosts), handle, indent=1)
+            json.dump(dict(total_seconds=round(time.monotonic() - self.started, 4), plays=len(self.plays), batches=self.batches, tasks=self.tasks,
+                           hosts=self.hosts, failed_hosts=failed), handle, indent=1)
