@@ -10,8 +10,10 @@ from ansible_collections.tokenops.tiflux.plugins.plugin_utils._action import Tif
 
 class ActionModule(TifluxAction):
     def api_calls(self, args):
-        # One proof per host, however many targets: all of them hold the same token.
+        # One proof per host, however many targets: all of them hold the same token. The path proof carries no
+        # token: it spends none of the user's quota, only the per-IP limit of requests without one.
+        if self.option(args, "verify_with") != "token" or not boolean(self.option(args, "verify"), strict=False):
+            return 0
         if self.option(args, "state") == "verified":
             return self.probe_count(args)
-        verify = boolean(self.option(args, "verify"), strict=False)
-        return self.probe_count(args) if verify and not self._task.check_mode else 0
+        return 0 if self._task.check_mode else self.probe_count(args)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.tokenops.tiflux.plugins.module_utils import _io
-from ansible_collections.tokenops.tiflux.plugins.module_utils._formats import ConfigError, KeyNotFound, decode, get_editor, parse_key
+from ansible_collections.tokenops.tiflux.plugins.module_utils._formats import FORMATS, ConfigError, KeyNotFound, decode, get_editor, parse_key
 from ansible_collections.tokenops.tiflux.plugins.module_utils._token import TokenError, describe, fingerprint, maskable, normalize, redact
 
 # A systemd unit name, passed to systemctl as one argument: nothing that systemctl could read as an option.
@@ -34,7 +34,7 @@ def target_argument_spec():
     """Options naming a token inside a config file (documented in doc_fragments/target.py)."""
     return dict(
         path=dict(type="path"),
-        format=dict(type="str", choices=["env", "ini", "json", "yaml", "raw"]),
+        format=dict(type="str", choices=list(FORMATS)),
         key=dict(type="raw", no_log=False),
         section=dict(type="str"),
     )
@@ -72,6 +72,31 @@ def targets_option(writes=True):
     if writes:
         option["mutually_exclusive"] = TARGETS_MUTUALLY_EXCLUSIVE
     return option
+
+
+# The old-token sweep's options in token_deploy and token_info (doc_fragments/sweep.py). Here rather than in
+# _sweep.py, which a module run imports only when there is something to search for.
+SWEEP_PATHS = ("/etc", "/opt", "/srv", "/usr/local/etc")
+SWEEP_SECONDS = 10
+SWEEP_SPEC = dict(
+    old_tokens=dict(type="list", elements="raw", default=[], no_log=True),
+    sweep_paths=dict(type="list", elements="path", default=list(SWEEP_PATHS)),
+    sweep_seconds=dict(type="int", default=SWEEP_SECONDS),
+)
+
+
+def old_tokens(params, current=None):
+    """The tokens the sweep searches for: old_tokens checked like any token (raises TokenError naming the item),
+    without the one being deployed (current). An empty string is no token (an unset variable)."""
+    if params["sweep_seconds"] < 0:
+        raise TokenError("sweep_seconds must be a number of seconds, or 0 for no sweep; got %d" % params["sweep_seconds"])
+    values = []
+    for index, value in enumerate(params["old_tokens"] or []):
+        if value is not None and value != "":
+            value = normalize(value, what="old_tokens[%d]" % index)
+            if value != current and value not in values:
+                values.append(value)
+    return values
 
 
 def check_target(target):

@@ -63,10 +63,11 @@ import stat
 import time
 
 from ansible_collections.tokenops.tiflux.plugins.module_utils._io import TEMP_MARK
+from ansible_collections.tokenops.tiflux.plugins.module_utils._push import SWEEP_PATHS, SWEEP_SECONDS
 from ansible_collections.tokenops.tiflux.plugins.module_utils._token import MASK_MIN_LENGTH, fingerprint
 
-DEFAULT_PATHS = ("/etc", "/opt", "/srv", "/usr/local/etc")
-DEFAULT_BUDGET_SECONDS = 10.0
+DEFAULT_PATHS = SWEEP_PATHS
+DEFAULT_BUDGET_SECONDS = float(SWEEP_SECONDS)
 MAX_FILE_BYTES = 1024 * 1024
 MAX_TOTAL_BYTES = 256 * 1024 * 1024
 MAX_QUEUED_DIRS = 100000
@@ -124,6 +125,18 @@ _OPEN_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_NONBLOCK | getat
 _OPEN_FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0)
 _GONE = (errno.ENOENT, errno.ENOTDIR, errno.ELOOP)
 _URL_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+def run(params, targets, secrets):
+    """The sweep a module run asks for: (result dict, paths found) or (None, []) when it asks for none.
+
+    targets: the paths the module reads or writes (and their real paths); their directories are searched first,
+    and they themselves are not searched (the module reports what they hold)."""
+    if not secrets or not params.get("sweep_seconds"):
+        return None, []
+    found = sweep(with_target_dirs(params.get("sweep_paths") or (), targets), secrets, exclude=targets,
+                  budget_seconds=params["sweep_seconds"])
+    return found, [hit["path"] for hit in found["hits"]]
 
 
 class _Stop(Exception):

@@ -21,6 +21,13 @@ description:
     (C(.NAME.tiflux-journal), C(0600), fingerprints only) that they are pending, and clears the record once they
     passed. A run killed in between leaves it; the next run reloads and checks that integration again even though
     the file already holds the token, and reports that target V(recovered).
+  - The proof (O(verify)) is, with O(verify_with=token), one API check of the token as read back from the files; with
+    O(verify_with=path), every target reads back the token given, and the host reaches O(api_url) through its own
+    network path (DNS, proxy, TLS, O(ca_path)) with a request that carries no token, which spends none of the
+    user's quota (Tiflux limits such requests per client IP): any HTTP answer, 401 and 429 included, proves the path.
+  - With O(old_tokens), the host is searched for copies of the old token outside the targets (see O(sweep_paths));
+    what is found is named in RV(old_token_elsewhere) and does not fail the host: the token given is deployed, and
+    whoever rotates knows that the old token is not safe to revoke yet.
   - If anything fails (a write, a reload, a health command, the proof), every file is restored byte-identical
     (content, mode, owner), the changed integrations are reloaded again on the old token, and the module fails
     with RV(rolled_back=true). One module run per host, however many targets.
@@ -56,9 +63,19 @@ options:
       - With O(verify=false) only the health commands decide.
     type: bool
     default: true
+  verify_with:
+    description:
+      - How O(verify) proves the token from the host. V(token) checks it against the API (one call of the user's
+        quota per host); V(path) proves every target holds it and that the host reaches Tiflux, without the token.
+      - A rotation proves with V(token) on its first batch and V(path) on the others, since a token is valid or not
+        for the whole of Tiflux.
+    type: str
+    choices: [token, path]
+    default: token
 extends_documentation_fragment:
   - tokenops.tiflux.attributes
   - tokenops.tiflux.targets
+  - tokenops.tiflux.sweep
   - tokenops.tiflux.connection
 attributes:
   check_mode:
@@ -96,6 +113,20 @@ EXAMPLES = r"""
         health_command: /opt/sync/bin/healthcheck
         health_retries: 5
         health_delay: 3
+
+- name: Deploy without spending the user's quota, and look for the old token in files nobody listed
+  tokenops.tiflux.token_deploy:
+    token: "{{ vault_tiflux_token_new }}"
+    targets: "{{ tiflux_targets }}"
+    verify_with: path
+    old_tokens:
+      - "{{ vault_tiflux_token }}"
+  register: deployed
+
+- name: Stop if the old token is still in use somewhere on the host
+  ansible.builtin.assert:
+    that: deployed.old_token_elsewhere == []
+    fail_msg: "the old token is also in {{ deployed.old_token_elsewhere | join(', ') }}"
 
 - name: After revoking the old token, prove every integration holds and uses the new one
   tokenops.tiflux.token_deploy:
@@ -163,17 +194,78 @@ reloads:
   returned: always
   type: int
 verified:
-  description: Whether the token as written was proven V(valid) from the host; null when not checked.
+  description: Whether the proof passed (RV(proof) says which); null when not checked.
   returned: always
   type: bool
+proof:
+  description: V(token) (the API accepted the token from this host), V(path) (every target holds it and the host
+    reaches Tiflux), or null when not checked.
+  returned: always
+  type: str
 status:
-  description: The proof's status (see M(tokenops.tiflux.token_check)), or null when not checked.
+  description: The proof's status, or null when not checked. With V(token) that of M(tokenops.tiflux.token_check)
+    (V(valid), V(invalid)...); with V(path) V(reached), V(unreachable), or V(error) when a target does not hold the token.
   returned: always
   type: str
 http_status:
   description: The proof's HTTP status.
   returned: always
   type: int
+issued_at:
+  description: When O(token) was made (its JWT C(iat) claim), C(YYYY-MM-DDTHH:MM:SSZ); null for an opaque token.
+  returned: always
+  type: str
+expires_at:
+  description: When O(token) expires (its C(exp) claim); null for an opaque token. A token that expires within
+    O(expiry_warning_days) gets a warning when the proof checks it.
+  returned: always
+  type: str
+expires_in_days:
+  description: Whole days until RV(expires_at), negative once past; null for an opaque token.
+  returned: always
+  type: int
+quota_limit:
+  description: The user's requests per minute, from the proof's answer (V(token) proof only), or null.
+  returned: always
+  type: int
+quota_remaining:
+  description: What the proof's answer said was left of the user's quota this minute, or null.
+  returned: always
+  type: int
+quota_reset:
+  description: When that quota window resets (ISO 8601), or null.
+  returned: always
+  type: str
+old_token_elsewhere:
+  description: Files outside the targets that hold one of O(old_tokens) (path only; a path component that holds a
+    token is shown hidden). Empty when none was found, or no search was asked for.
+  returned: always
+  type: list
+  elements: str
+sweep:
+  description: What the search for O(old_tokens) read, or null when none was asked for.
+  returned: always
+  type: dict
+  contains:
+    hits:
+      description: One per file found, with C(path), C(fingerprint) (of the old token found) and C(found_in).
+      type: list
+      elements: dict
+    files:
+      description: Files read.
+      type: int
+    seconds:
+      description: Time the search took.
+      type: float
+    complete:
+      description: Whether every file under the paths was read or skipped for a stated reason.
+      type: bool
+    cut_short:
+      description: Which bound stopped the search, and where; null when it completed.
+      type: str
+    unreadable:
+      description: Files and directories that could not be read (permissions); the search says nothing about them.
+      type: int
 message:
   description: One line saying what happened.
   returned: always
@@ -189,10 +281,11 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tokenops.tiflux.plugins.module_utils import _io
-from ansible_collections.tokenops.tiflux.plugins.module_utils._api import Client
+from ansible_collections.tokenops.tiflux.plugins.module_utils._api import QUOTA_KEYS, Client, expiry_warning
 from ansible_collections.tokenops.tiflux.plugins.module_utils._connection import ApiConfigError, module_argument_spec
-from ansible_collections.tokenops.tiflux.plugins.module_utils._push import Edit, PushError, check_target, read_token, targets_option
-from ansible_collections.tokenops.tiflux.plugins.module_utils._token import TokenError, fingerprint, normalize, redact
+from ansible_collections.tokenops.tiflux.plugins.module_utils._push import (
+    SWEEP_SPEC, Edit, PushError, check_target, old_tokens, read_token, targets_option)
+from ansible_collections.tokenops.tiflux.plugins.module_utils._token import TokenError, dates, fingerprint, normalize, redact
 from ansible_collections.tokenops.tiflux.plugins.module_utils._transaction import OUTPUT_QUOTE, Transaction
 
 
@@ -222,9 +315,10 @@ class Target:
 
 
 class Deployment:
-    def __init__(self, module, token):
+    def __init__(self, module, token, old=()):
         self.module = module
         self.token = token
+        self.old = list(old)
         self.params = module.params
         self.targets = [Target(params) for params in self.params["targets"]]
         self.tx = Transaction(module, backup=self.params["backup"])
@@ -237,11 +331,58 @@ class Deployment:
 
     def result(self, message):
         changed, recovered = self.count("changed"), self.count("recovered")
-        return dict(
+        result = dict(
             fingerprint=fingerprint(self.token), targets=[target.report for target in self.targets], reloads=self.reloads,
             changed_targets=changed, recovered_targets=recovered, changed=changed + recovered > 0, message=message,
-            rolled_back=False, verified=None, status=None, http_status=None,
+            rolled_back=False, verified=None, proof=None, status=None, http_status=None, old_token_elsewhere=[], sweep=None,
         )
+        result.update(dates(self.token))
+        result.update(dict.fromkeys(QUOTA_KEYS))
+        return result
+
+    def proved(self, result, check):
+        """The proof's outcome in the result, and the expiry warning a check of the token gives."""
+        result.update(verified=check["valid"], proof=check["proof"], status=check["status"], http_status=check["http_status"])
+        if check["proof"] == "token":
+            result.update((key, check.get(key)) for key in QUOTA_KEYS)
+            warning = expiry_warning(check, self.params["expiry_warning_days"])
+            if warning:
+                self.module.warn(warning)
+
+    def swept(self, result):
+        """The search for the old tokens outside the targets, once the host holds the new one."""
+        if not self.old or not self.params["sweep_seconds"]:
+            return
+        from ansible_collections.tokenops.tiflux.plugins.module_utils import _sweep  # pylint: disable=import-outside-toplevel
+
+        result["sweep"], result["old_token_elsewhere"] = _sweep.run(self.params, [target.path for target in self.targets], self.old)
+        if result["old_token_elsewhere"]:
+            result["message"] += "; the old token is also in %s (not a target): it is still in use here" % (
+                ", ".join(result["old_token_elsewhere"]))
+        elif result["sweep"]["cut_short"]:
+            result["message"] += "; the search for the old token stopped early (%s)" % result["sweep"]["cut_short"]
+
+    def prove(self, client):
+        """Every target reads back the token, then the API check (token) or the token-less reach (path)."""
+        proof = self.params["verify_with"]
+        wrong = []
+        for target in self.targets:
+            try:
+                held = read_token(target.change.real_path, target.params["format"], target.edit.keypath)
+            except PushError as exc:
+                wrong.append(str(exc))
+                continue
+            if held != self.token:
+                wrong.append("%s holds token %s, not %s" % (target.path, fingerprint(held), fingerprint(self.token)))
+        if wrong:
+            return dict(proof=proof, valid=False, status="error", http_status=None, message="; ".join(wrong))
+        if proof == "token":
+            check = client.check(self.token)
+        else:
+            reach = client.reach()
+            check = dict(reach, valid=reach["reached"])
+        check["proof"] = proof
+        return check
 
     def fail(self, message, **extra):
         result = self.result(message)
@@ -309,13 +450,17 @@ class Deployment:
                               "deploy: run the deploy again" % (target.path, want))
             if report["message"]:
                 wrong.append(report["message"])
-        check = client.check(self.token)
-        result = self.result(check["message"])
-        result.update(verified=check["valid"], status=check["status"], http_status=check["http_status"], changed=False)
-        if wrong or not check["valid"]:
-            reasons = wrong + ([] if check["valid"] else [check["message"]])
-            self.module.fail_json(msg="; ".join(reasons), **result)
-        result["message"] = "all %d targets hold %s and it works from this host" % (len(self.targets), want)
+        check = self.prove(client) if self.params["verify"] and not wrong else None
+        result = self.result("; ".join(wrong))
+        result["changed"] = False
+        if check:
+            self.proved(result, check)
+        if wrong or check and not check["valid"]:
+            result["message"] = "; ".join(wrong + ([check["message"]] if check and not check["valid"] else []))
+            self.module.fail_json(msg=result["message"], **result)
+        result["message"] = "all %d targets hold %s%s" % (len(self.targets), want, {
+            None: "", "token": " and it works from this host", "path": " and this host reaches Tiflux"}[check and check["proof"]])
+        self.swept(result)
         self.module.exit_json(**result)
 
     def _run(self, command):
@@ -411,20 +556,11 @@ class Deployment:
 
         check = None
         if self.params["verify"]:
-            try:
-                # The proof reads the token back as the integrations will; one API call for all targets.
-                wrong = []
-                for target in self.targets:
-                    held = read_token(target.change.real_path, target.params["format"], target.edit.keypath)
-                    if held != self.token:
-                        wrong.append("%s holds token %s after the write, not %s" % (target.path, fingerprint(held), fingerprint(self.token)))
-                if wrong:
-                    raise PushError("; ".join(wrong))
-                check = client.check(self.token)
-            except PushError as exc:
-                check = dict(status="error", valid=False, http_status=None, message=str(exc))
+            # The token read back as the integrations will read it; at most one API call for all targets.
+            check = self.prove(client)
             if not check["valid"]:
-                self._rollback(check["message"], verified=False, status=check["status"], http_status=check["http_status"])
+                self._rollback(check["message"], verified=False, proof=check["proof"], status=check["status"],
+                               http_status=check["http_status"])
         return self.finish(check)
 
     def finish(self, check):
@@ -435,9 +571,10 @@ class Deployment:
             message += "; %s" % check["message"]
         result = self.result(message)
         if check:
-            result.update(verified=check["valid"], status=check["status"], http_status=check["http_status"])
+            self.proved(result, check)
         if self.diff is not None:
             result["diff"] = self.diff
+        self.swept(result)
         self.module.exit_json(**result)
 
 
@@ -448,15 +585,18 @@ def main():
         state=dict(type="str", default="deployed", choices=["deployed", "verified"]),
         backup=dict(type="bool", default=True),
         verify=dict(type="bool", default=True),
+        verify_with=dict(type="str", default="token", choices=["token", "path"]),
     )
+    argument_spec.update(SWEEP_SPEC)
     argument_spec.update(module_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     try:
         token = normalize(module.params["token"], what="token")
+        old = old_tokens(module.params, current=token)
         client = Client.from_options(module.params)
     except (TokenError, ApiConfigError) as exc:
         module.fail_json(msg=str(exc))
-    deployment = Deployment(module, token)
+    deployment = Deployment(module, token, old)
     if not module.params["targets"]:
         module.exit_json(msg="no targets on this host: nothing to deploy or prove", **deployment.result("no targets"))
     verified = module.params["state"] == "verified"

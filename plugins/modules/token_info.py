@@ -17,6 +17,8 @@ description:
     of the lookup C(tokenops.tiflux.token) (from the controller) or M(tokenops.tiflux.token_check) (from the host);
     the role C(tokenops.tiflux.audit) combines the three for a fleet.
   - Never returns a token; tokens read are also hidden from every output of the task.
+  - With O(old_tokens), it also searches the host for copies of those tokens outside the targets (the verdict of a
+    rotation: is the old token still anywhere on the host?), and names the files in RV(old_token_elsewhere).
   - A target whose key or section cannot name a setting in its format (for example O(targets[].section) with
     O(targets[].format=env)) fails the module, like any other wrong argument.
 options:
@@ -29,6 +31,7 @@ options:
 extends_documentation_fragment:
   - tokenops.tiflux.attributes
   - tokenops.tiflux.targets
+  - tokenops.tiflux.sweep
   - tokenops.tiflux.connection
 notes:
   - The connection options are accepted so that C(module_defaults) for the action group
@@ -128,6 +131,17 @@ states:
   returned: always
   type: dict
   sample: {present: 2, missing_file: 1}
+old_token_elsewhere:
+  description: Files outside the targets that hold one of O(old_tokens) (path only). Empty when none was found, or
+    no search was asked for.
+  returned: always
+  type: list
+  elements: str
+sweep:
+  description: What the search for O(old_tokens) read (see RV(tokenops.tiflux.token_deploy#module:sweep)), or null
+    when none was asked for.
+  returned: always
+  type: dict
 msg:
   description: One line summarising the host.
   returned: always
@@ -138,8 +152,8 @@ msg:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tokenops.tiflux.plugins.module_utils._connection import module_argument_spec
-from ansible_collections.tokenops.tiflux.plugins.module_utils._push import PushError, key_path, read_token, targets_option
-from ansible_collections.tokenops.tiflux.plugins.module_utils._token import fingerprint, maskable
+from ansible_collections.tokenops.tiflux.plugins.module_utils._push import SWEEP_SPEC, PushError, key_path, old_tokens, read_token, targets_option
+from ansible_collections.tokenops.tiflux.plugins.module_utils._token import TokenError, fingerprint, maskable
 
 
 def inspect(module, target, keypath):
@@ -159,9 +173,14 @@ def inspect(module, target, keypath):
 
 def main():
     argument_spec = dict(targets=targets_option(writes=False))
+    argument_spec.update(SWEEP_SPEC)
     # Accepted for the action group's module_defaults and ansible_tiflux_* variables; unused (no API call).
     argument_spec.update(module_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    try:
+        old = old_tokens(module.params)
+    except TokenError as exc:
+        module.fail_json(msg=str(exc))
 
     # Wrong key/section for a format is an argument error: fail before reading anything.
     keypaths = []
@@ -180,8 +199,16 @@ def main():
     present = states.get("present", 0)
     msg = "%d of %d target(s) hold a token (%d distinct)" % (present, len(reports), len(fingerprints))
     others = ", ".join("%d %s" % (n, state) for state, n in sorted(states.items()) if state != "present")
-    module.exit_json(changed=False, targets=reports, fingerprints=fingerprints, states=states,
-                     msg=msg + ("; " + others if others else ""))
+    msg += "; " + others if others else ""
+    swept, elsewhere = None, []
+    if old and module.params["sweep_seconds"]:
+        from ansible_collections.tokenops.tiflux.plugins.module_utils import _sweep  # pylint: disable=import-outside-toplevel
+
+        swept, elsewhere = _sweep.run(module.params, [target["path"] for target in module.params["targets"]], old)
+        if elsewhere:
+            msg += "; the old token is also in %s (not a target)" % ", ".join(elsewhere)
+    module.exit_json(changed=False, targets=reports, fingerprints=fingerprints, states=states, msg=msg,
+                     old_token_elsewhere=elsewhere, sweep=swept)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,10 @@ from ansible_collections.tokenops.tiflux.tests.unit.plugins.plugin_utils.action_
 @pytest.mark.parametrize("args, calls", [
     ({}, 1),  # verify defaults to true (the module's documented default): one proof per host
     ({"verify": False}, 0),
-    ({"verify": False, "state": "verified"}, 1),
+    ({"verify": False, "state": "verified"}, 0),  # verified only compares the files then
+    ({"verify_with": "path"}, 0),  # the path proof carries no token: none of the user's quota
+    ({"verify_with": "path", "state": "verified"}, 0),
+    ({"verify_with": "token", "state": "verified"}, 1),
     ({"state": "verified", "probes": ["/users/me", "/users"]}, 2),
 ])
 def test_api_calls_follow_the_modules_defaults(args, calls):

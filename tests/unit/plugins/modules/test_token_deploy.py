@@ -307,3 +307,146 @@ def test_a_link_another_user_planted_fails_the_host_before_anything_is_written(r
     assert result["failed"] and result["msg"].startswith("nothing was changed") and other_user.name in result["msg"]
     assert [t["status"] for t in result["targets"]] == ["unchanged", "error"]
     assert first.read_text() == "TIFLUX_API_TOKEN=%s\n" % OLD and victim.read_text() == "" and NEW not in out
+
+
+def warnings_about(result, token):
+    """The result's warnings naming the token's fingerprint (a module process collects the warnings of every
+    module run in it, so earlier tests' warnings may be there too). ansible-core 2.19 returns them as events."""
+    texts = [w if isinstance(w, str) else w["event"]["msg"] for w in result.get("warnings") or []]
+    return [text for text in texts if fingerprint(token) in text]
+
+
+def closed_port_url():
+    import socket  # pylint: disable=import-outside-toplevel
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return "http://127.0.0.1:%d/api/v2" % port
+
+
+def test_path_proof_spends_none_of_the_users_quota(sim, account, run_module, tmp_path):
+    _user, token = account
+    targets, log = configs(tmp_path)
+    result, out = run(run_module, sim, token, targets, verify_with="path")
+    assert result["changed"] and result["verified"] is True and result["proof"] == "path"
+    assert result["status"] == "reached" and result["http_status"] == 401
+    assert sim.control.counters()["by_fingerprint"].get(fingerprint(token), 0) == 0
+    assert result["quota_remaining"] is None and result["expires_at"] and result["issued_at"]
+    assert log.read_text().split() == ["a", "b"]
+    assert token not in out and OLD not in out
+
+
+def test_path_proof_from_a_host_that_cannot_reach_tiflux_rolls_back(account, run_module, tmp_path):
+    _user, token = account
+    targets, _log = configs(tmp_path)
+    before = snapshot(targets)
+    result, out = run_module(main, dict(token=token, targets=targets, api_url=closed_port_url(), allow_http=True,
+                                        verify_with="path", retries=0, timeout=2))
+    assert result["failed"] and result["rolled_back"] and result["verified"] is False
+    assert result["proof"] == "path" and result["status"] == "unreachable"
+    assert "cannot reach" in result["msg"]
+    assert snapshot(targets) == before
+    assert token not in out
+
+
+def test_path_proof_passes_when_tiflux_answers_429_to_the_request_without_token(sim, account, run_module, tmp_path):
+    _user, token = account
+    targets, _log = configs(tmp_path)
+    sim.control.set_config(ip_quota_per_minute=1)
+    try:
+        first, _ = run(run_module, sim, token, targets, verify_with="path")
+        (tmp_path / "two").mkdir()
+        targets2, _ = configs(tmp_path / "two")
+        second, out = run(run_module, sim, token, targets2, verify_with="path", retries=0)
+    finally:
+        sim.control.set_config(ip_quota_per_minute=0)
+    assert first["http_status"] == 401 and first["verified"]
+    assert second["http_status"] == 429 and second["verified"] and second["status"] == "reached"
+    assert token not in out
+
+
+def test_path_proof_fails_a_target_that_does_not_hold_the_token(sim, account, run_module, tmp_path):
+    _user, token = account
+    targets, _log = configs(tmp_path, token)
+    targets[1]["path"] = str(tmp_path / "b.json")
+    (tmp_path / "b.json").write_text('{"tiflux": {"token": "%s"}}\n' % OLD)
+    result, out = run(run_module, sim, token, targets, state="verified", verify_with="path")
+    assert result["failed"] and "holds token %s" % fingerprint(OLD) in result["msg"]
+    assert sim.control.counters()["by_fingerprint"].get(fingerprint(token), 0) == 0, "no API call once a file is wrong"
+    assert token not in out and OLD not in out
+
+
+def test_token_proof_reports_dates_and_the_quota_left(sim, account, run_module, tmp_path):
+    _user, token = account
+    targets, _log = configs(tmp_path)
+    result, _out = run(run_module, sim, token, targets)
+    assert result["proof"] == "token" and result["quota_limit"] == 120 and result["quota_remaining"] < 120
+    assert result["expires_in_days"] > 700 and result["expires_at"].endswith("Z")
+    assert warnings_about(result, token) == []
+
+
+def test_a_token_that_expires_soon_gets_a_warning_naming_its_fingerprint(sim, make_account, run_module, tmp_path):
+    user, _token = make_account(sim)
+    token = sim.control.issue_token(user["id"], lifetime_seconds=10 * 86400)["token"]
+    targets, _log = configs(tmp_path)
+    result, out = run(run_module, sim, token, targets)
+    assert result["expires_in_days"] == 10
+    texts = warnings_about(result, token)
+    assert len(texts) == 1 and "expires on" in texts[0]
+    assert token not in out
+
+
+def test_no_expiry_warning_beyond_expiry_warning_days(sim, make_account, run_module, tmp_path):
+    user, _token = make_account(sim)
+    token = sim.control.issue_token(user["id"], lifetime_seconds=10 * 86400)["token"]
+    result, _out = run(run_module, sim, token, configs(tmp_path)[0], expiry_warning_days=5)
+    assert result["expires_in_days"] == 10 and warnings_about(result, token) == []
+
+
+def test_the_old_token_in_a_file_no_target_lists_is_named(sim, account, run_module, tmp_path):
+    _user, token = account
+    targets, _log = configs(tmp_path)
+    (tmp_path / "cron-report.sh").write_text("curl -H 'Authorization: Bearer %s' ...\n" % OLD)
+    (tmp_path / "unrelated.conf").write_text("nothing here\n")
+    result, out = run(run_module, sim, token, targets, old_tokens=[OLD], sweep_paths=[])
+    assert result["changed"] and result["verified"], "a copy elsewhere does not fail the deploy"
+    assert result["old_token_elsewhere"] == [str(tmp_path / "cron-report.sh")]
+    assert result["sweep"]["complete"] and result["sweep"]["hits"][0]["fingerprint"] == fingerprint(OLD)
+    assert "cron-report.sh" in result["message"] and "still in use" in result["message"]
+    # the targets (now on the new token) and the backups of the old content are not copies
+    assert all("a.env" not in path and "b.json" not in path for path in result["old_token_elsewhere"])
+    assert token not in out and OLD not in out
+
+
+def test_no_sweep_without_old_tokens_or_with_sweep_seconds_0(sim, account, run_module, tmp_path):
+    _user, token = account
+    targets, _log = configs(tmp_path)
+    (tmp_path / "stray.env").write_text("TOKEN=%s\n" % OLD)
+    result, _out = run(run_module, sim, token, targets, check_mode=True)
+    assert result["sweep"] is None and result["old_token_elsewhere"] == []
+    result, _out = run(run_module, sim, token, targets, check_mode=True, old_tokens=[OLD], sweep_seconds=0)
+    assert result["sweep"] is None and result["old_token_elsewhere"] == []
+    result, out = run(run_module, sim, token, targets, check_mode=True, old_tokens=[OLD, ""], sweep_paths=[])
+    assert result["old_token_elsewhere"] == [str(tmp_path / "stray.env")]
+    assert OLD not in out
+
+
+def test_confirm_sweeps_too(sim, account, run_module, tmp_path):
+    _user, token = account
+    targets, _log = configs(tmp_path, token)
+    (tmp_path / "stray.env").write_text("TOKEN=%s\n" % OLD)
+    result, out = run(run_module, sim, token, targets, state="verified", verify_with="path", old_tokens=[OLD],
+                      sweep_paths=[])
+    assert "failed" not in result and result["old_token_elsewhere"] == [str(tmp_path / "stray.env")]
+    assert OLD not in out
+
+
+@pytest.mark.parametrize("old, says", [(12345, "old_tokens[0]"), ("two words here-0123456789", "old_tokens[0]")])
+def test_a_bad_old_token_is_one_line_and_changes_nothing(run_module, tmp_path, old, says):
+    targets, _log = configs(tmp_path)
+    before = snapshot(targets)
+    result, out = run_module(main, dict(token=NEW, targets=targets, old_tokens=[old]))
+    assert result["failed"] and says in result["msg"] and "\n" not in result["msg"]
+    assert snapshot(targets) == before
+    assert "two words" not in out

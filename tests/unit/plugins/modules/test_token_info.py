@@ -169,3 +169,16 @@ def test_a_target_a_deploy_would_refuse_is_unreadable_unless_trusted(run_module,
     assert result["targets"][0]["state"] == "unreadable" and "sticky bit" in result["targets"][0]["message"]
     result, out = run(run_module, [dict(path=path, format="env", key="TIFLUX_API_TOKEN", follow=True)])
     assert result["targets"][0]["state"] == "present" and TOKEN not in out
+
+
+def test_old_tokens_are_searched_for_outside_the_targets(run_module, tmp_path):
+    target = write(tmp_path, "app.env", "TIFLUX_API_TOKEN=%s\n" % TOKEN)
+    write(tmp_path, "legacy.env", "OLD_TIFLUX=%s\n" % OTHER)
+    write(tmp_path, "app.env.1234.2026-12-01@10:00:00~", "TIFLUX_API_TOKEN=%s\n" % OTHER)  # a backup of ours
+    targets = [dict(path=target, format="env", key="TIFLUX_API_TOKEN")]
+    result, out = run(run_module, targets, old_tokens=[OTHER], sweep_paths=[])
+    assert result["old_token_elsewhere"] == [str(tmp_path / "legacy.env")]
+    assert result["sweep"]["files"] >= 1 and "legacy.env" in result["msg"]
+    assert OTHER not in out and TOKEN not in out
+    result, _out = run(run_module, targets)
+    assert result["old_token_elsewhere"] == [] and result["sweep"] is None
