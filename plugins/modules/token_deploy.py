@@ -24,9 +24,9 @@ description:
   - The proof (O(verify)) is, with O(verify_with=token), one API check of the token as read back from the files; with
     O(verify_with=path), every target reads back the token given, and the host reaches O(api_url) through its own
     network path (DNS, proxy, TLS, O(ca_path)) with a request that carries no token, which spends none of the
-    user's quota (Tiflux limits such requests per client IP): any HTTP answer, 401 and 429 included, proves the path.
+    user's quota (Tiflux limits such requests per client IP); any HTTP answer, 401 and 429 included, proves the path.
   - With O(old_tokens), the host is searched for copies of the old token outside the targets (see O(sweep_paths));
-    what is found is named in RV(old_token_elsewhere) and does not fail the host: the token given is deployed, and
+    what is found is named in RV(old_token_elsewhere) and does not fail the host (the token given is deployed), and
     whoever rotates knows that the old token is not safe to revoke yet.
   - If anything fails (a write, a reload, a health command, the proof), every file is restored byte-identical
     (content, mode, owner), the changed integrations are reloaded again on the old token, and the module fails

@@ -17,8 +17,8 @@ description:
     of the lookup C(tokenops.tiflux.token) (from the controller) or M(tokenops.tiflux.token_check) (from the host);
     the role C(tokenops.tiflux.audit) combines the three for a fleet.
   - Never returns a token; tokens read are also hidden from every output of the task.
-  - With O(old_tokens), it also searches the host for copies of those tokens outside the targets (the verdict of a
-    rotation: is the old token still anywhere on the host?), and names the files in RV(old_token_elsewhere).
+  - With O(old_tokens), it also searches the host for copies of those tokens outside the targets (for the verdict of a
+    rotation, whether the old token is still anywhere on the host), and names the files in RV(old_token_elsewhere).
   - A target whose key or section cannot name a setting in its format (for example O(targets[].section) with
     O(targets[].format=env)) fails the module, like any other wrong argument.
 options:
