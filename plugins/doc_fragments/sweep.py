@@ -31,7 +31,7 @@ options:
     default: [/etc, /opt, /srv, /usr/local/etc]
   sweep_seconds:
     description:
-      - Time budget of the search on each host. When it runs out the search stops, and RV(sweep.cut_short) says where;
+      - Time budget of the search on each host. When it runs out the search stops, and C(sweep.cut_short) in the result says where;
         the result then speaks only for what was read. V(0) turns the search off.
     type: int
     default: 10

@@ -355,9 +355,9 @@ def test_path_proof_passes_when_tiflux_answers_429_to_the_request_without_token(
     targets, _log = configs(tmp_path)
     sim.control.set_config(ip_quota_per_minute=1)
     try:
-        first, _ = run(run_module, sim, token, targets, verify_with="path")
+        first, _out = run(run_module, sim, token, targets, verify_with="path")
         (tmp_path / "two").mkdir()
-        targets2, _ = configs(tmp_path / "two")
+        targets2, _log = configs(tmp_path / "two")
         second, out = run(run_module, sim, token, targets2, verify_with="path", retries=0)
     finally:
         sim.control.set_config(ip_quota_per_minute=0)
