@@ -400,7 +400,7 @@ def test_wrong_password_fails_and_the_file_stays_byte_identical(work, shape):
 
 
 def _holders(path):
-    """Processes other than this one with path open (a promotion waiting for the lock has it open)."""
+    """Processes other than this one with path open (a promotion waiting for the lock has its directory open)."""
     real, found = os.path.realpath(path), set()
     for pid in os.listdir("/proc"):
         if not pid.isdigit() or int(pid) == os.getpid():
@@ -421,7 +421,9 @@ def test_two_promotions_at_once_wait_for_each_other_and_both_land(work):
     other_old, other_new = OLD.replace("old", "OLD2"), NEW.replace("new", "NEW2")
     work.stage("vault_tiflux_token", OLD, target=path)
     work.stage("vault_other_token", other_old, target=path)
-    with open(path, "rb") as holder:
+    # The lock every write of this collection takes: a flock on the file's directory.
+    holder = os.open(work.root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
         fcntl.flock(holder, fcntl.LOCK_EX)
         before = open(path, "rb").read()
         results = {}
@@ -436,11 +438,13 @@ def test_two_promotions_at_once_wait_for_each_other_and_both_land(work):
         for thread in threads:
             thread.start()
         deadline = time.monotonic() + 300
-        while len(_holders(path)) < 2 and time.monotonic() < deadline and any(t.is_alive() for t in threads):
+        while len(_holders(work.root)) < 2 and time.monotonic() < deadline and any(t.is_alive() for t in threads):
             assert open(path, "rb").read() == before, "a promotion wrote while the lock was held"
             time.sleep(0.2)
-        assert len(_holders(path)) >= 2, "both promotions should be waiting on the lock: %r" % results
+        assert len(_holders(work.root)) >= 2, "both promotions should be waiting on the lock: %r" % results
         assert open(path, "rb").read() == before
+    finally:
+        os.close(holder)
     for thread in threads:
         thread.join(600)
     for var in ("vault_tiflux_token", "vault_other_token"):
