@@ -124,11 +124,9 @@ from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.tokenops.tiflux.plugins.module_utils import _push
-from ansible_collections.tokenops.tiflux.plugins.module_utils import _token
+from ansible_collections.tokenops.tiflux.plugins.module_utils._token import SESSOES_API, UI_TIMEZONE, session_date, user_label
 from ansible_collections.tokenops.tiflux.plugins.plugin_utils._vars import deprecate_role_options
 
-SESSOES_API = getattr(_token, "SESSOES_API", "Configurações > Minha conta > Sessões > Sessões API")
-UI_TIMEZONE = getattr(_token, "UI_TIMEZONE", "America/Sao_Paulo")
 PHASES = ("deploy", "verdict", "confirm")
 VERIFY_MODES = ("path", "token", "none")
 DEFAULT_SERIAL = [1, "25%"]
@@ -139,27 +137,6 @@ TOKEN_KEYS = ("status", "valid", "http_status", "fingerprint", "user", "message"
               "expires_in_days", "quota_limit", "quota_remaining")
 SHOW_MAX = 5  # hosts named in one line before "(+N more)"
 UNSUPPORTED = re.compile(r"^(.*?): ([^:]+?)\. Supported parameters include: .*$")
-
-
-def session_date(value, timezone=UI_TIMEZONE):
-    """How Sessões API shows a date ("Data da sessão"): dd/mm/yyyy HH:MM in the viewer's timezone."""
-    if hasattr(_token, "session_date"):
-        return _token.session_date(value, timezone)
-    try:
-        import zoneinfo  # pylint: disable=import-outside-toplevel
-
-        when = datetime.datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
-        return when.astimezone(zoneinfo.ZoneInfo(timezone)).strftime("%d/%m/%Y %H:%M")
-    except Exception:  # pylint: disable=broad-except
-        return None
-
-
-def user_label(user):
-    if hasattr(_token, "user_label"):
-        return _token.user_label(user)
-    if not isinstance(user, dict):
-        return None
-    return " ".join(part for part in (user.get("name"), "<%s>" % user["email"] if user.get("email") else None) if part) or None
 
 
 def names(hosts):
