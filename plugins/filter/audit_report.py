@@ -49,6 +49,12 @@ options:
     description: The API address the checks used, shown in the reports; empty for the one their results name.
     type: str
     default: ""
+  deprecated_options:
+    description:
+      - The role's 1.0 connection options (C(audit_api_url), C(audit_ca_path), ...) with their values; those set (not
+        empty) give one deprecation message naming the C(tiflux_*) variable to set instead.
+    type: dict
+    default: {}
 """
 
 EXAMPLES = r"""
@@ -112,6 +118,7 @@ _value:
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.tokenops.tiflux.plugins.module_utils._token import user_label
+from ansible_collections.tokenops.tiflux.plugins.plugin_utils._vars import deprecate_role_options
 
 UNKNOWN = "unknown"
 REMEDY = {
@@ -151,9 +158,11 @@ def _host_checks(hostvars, host):
     return found
 
 
-def audit_report(hostvars, hosts, known=None, checks=None, check_unknown=True, generated="", api_url=""):
+def audit_report(hostvars, hosts, known=None, checks=None, check_unknown=True, generated="", api_url="",
+                 deprecated_options=None):
     if not isinstance(hosts, (list, tuple)):
         raise AnsibleFilterError("hosts must be the list of hosts (ansible_play_hosts_all)")
+    deprecate_role_options(dict(deprecated_options or {}))
     known = dict(known or {})
     checks = dict(checks or {})
     known_by_fp = {}

@@ -122,47 +122,21 @@ import re
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.utils.display import Display
 
 from ansible_collections.tokenops.tiflux.plugins.module_utils import _push
-from ansible_collections.tokenops.tiflux.plugins.module_utils import _token
+from ansible_collections.tokenops.tiflux.plugins.module_utils._token import SESSOES_API, UI_TIMEZONE, session_date, user_label
+from ansible_collections.tokenops.tiflux.plugins.plugin_utils._vars import deprecate_role_options
 
-SESSOES_API = getattr(_token, "SESSOES_API", "Configurações > Minha conta > Sessões > Sessões API")
-UI_TIMEZONE = getattr(_token, "UI_TIMEZONE", "America/Sao_Paulo")
 PHASES = ("deploy", "verdict", "confirm")
 VERIFY_MODES = ("path", "token", "none")
 DEFAULT_SERIAL = [1, "25%"]
 HEAL_SERIAL = [1, "100%"]
 # Role options of 1.0 that the plugins now read as tiflux_* variables.
-LEGACY = dict(rotate_api_url="tiflux_api_url", rotate_ca_path="tiflux_ca_path",
-              rotate_validate_certs="tiflux_validate_certs", rotate_allow_http="tiflux_allow_http")
+LEGACY = ("rotate_api_url", "rotate_ca_path", "rotate_validate_certs", "rotate_allow_http")
 TOKEN_KEYS = ("status", "valid", "http_status", "fingerprint", "user", "message", "issued_at", "expires_at",
               "expires_in_days", "quota_limit", "quota_remaining")
 SHOW_MAX = 5  # hosts named in one line before "(+N more)"
 UNSUPPORTED = re.compile(r"^(.*?): ([^:]+?)\. Supported parameters include: .*$")
-
-_display = Display()
-
-
-def session_date(value, timezone=UI_TIMEZONE):
-    """How Sessões API shows a date ("Data da sessão"): dd/mm/yyyy HH:MM in the viewer's timezone."""
-    if hasattr(_token, "session_date"):
-        return _token.session_date(value, timezone)
-    try:
-        import zoneinfo  # pylint: disable=import-outside-toplevel
-
-        when = datetime.datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
-        return when.astimezone(zoneinfo.ZoneInfo(timezone)).strftime("%d/%m/%Y %H:%M")
-    except Exception:  # pylint: disable=broad-except
-        return None
-
-
-def user_label(user):
-    if hasattr(_token, "user_label"):
-        return _token.user_label(user)
-    if not isinstance(user, dict):
-        return None
-    return " ".join(part for part in (user.get("name"), "<%s>" % user["email"] if user.get("email") else None) if part) or None
 
 
 def names(hosts):
@@ -326,12 +300,7 @@ def rotation_plan(hostvars, hosts, inventory_hosts, phase="deploy", new=None, ol
     hosts = list(hosts)
     problems = ["%s" % line for line in _option_problems(spec or {}, options)]
 
-    legacy = sorted(name for name in LEGACY if options.get(name) not in (None, ""))
-    if legacy:
-        _display.deprecated(
-            "%s: set %s instead (inventory or play variables, read by every module and lookup of tokenops.tiflux)"
-            % (", ".join(legacy), ", ".join(LEGACY[name] for name in legacy)),
-            version="2.0.0", collection_name="tokenops.tiflux")
+    legacy = deprecate_role_options(dict((name, options.get(name)) for name in LEGACY))
 
     # Every host's targets, checked here so that a bad one on the last host stops the run before the canary.
     for host in hosts:

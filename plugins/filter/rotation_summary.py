@@ -121,7 +121,8 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.tokenops.tiflux.plugins.filter.rotation_plan import PHASES, SESSOES_API, names, session_date, user_label
+from ansible_collections.tokenops.tiflux.plugins.filter.rotation_plan import PHASES, names
+from ansible_collections.tokenops.tiflux.plugins.module_utils._token import SESSOES_API, session_date, user_label
 
 GOOD = {"deploy": ("rotated", "unchanged"), "verdict": ("rotated",), "confirm": ("confirmed",)}
 WHY = {

@@ -20,10 +20,9 @@ import unicodedata
 FINGERPRINT_PREFIX = "sha256:"
 FINGERPRINT_HEX = 16
 
-GENERATE_HINT = (
-    "generate a new token in Tiflux (Configurações > Minha conta > Sessões > Sessões API) "
-    "and store it again with ansible-vault encrypt_string"
-)
+# Where Tiflux's UI lists the API v2 sessions: tokens are generated and revoked there, by hand.
+SESSOES_API = "Configurações > Minha conta > Sessões > Sessões API"
+GENERATE_HINT = "generate a new token in Tiflux (%s) and store it again with ansible-vault encrypt_string" % SESSOES_API
 
 
 # A value read from a config file that is shorter than this is a placeholder ("changeme", "x", "token"), not a
@@ -158,7 +157,6 @@ def redact(text, tokens, limit=None):
 # The payload is readable without Tiflux's secret, but its signature cannot be checked here: claims are hints
 # for people (when was it made, when does it expire), never proof that a token works. Opaque tokens have none.
 
-SESSOES_API = "Configurações > Minha conta > Sessões > Sessões API"
 # The timezone Tiflux's UI shows "Data da sessão" in, unless the viewer's is another.
 UI_TIMEZONE = "America/Sao_Paulo"
 _B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")

@@ -35,7 +35,7 @@ extends_documentation_fragment:
   - tokenops.tiflux.connection
 notes:
   - The connection options are accepted so that C(module_defaults) for the action group
-    C(group/tokenops.tiflux.tiflux) and the C(ansible_tiflux_*) variables apply to it like to the other modules;
+    C(group/tokenops.tiflux.tiflux) and the C(tiflux_*) variables apply to it like to the other modules;
     this module makes no API call, so it does not use them.
   - Reading a config that only its service user may read needs C(become).
 attributes:
@@ -174,7 +174,7 @@ def inspect(module, target, keypath):
 def main():
     argument_spec = dict(targets=targets_option(writes=False))
     argument_spec.update(SWEEP_SPEC)
-    # Accepted for the action group's module_defaults and ansible_tiflux_* variables; unused (no API call).
+    # Accepted for the action group's module_defaults and tiflux_* variables; unused (no API call).
     argument_spec.update(module_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     try:

@@ -31,9 +31,9 @@ OPTIONS_1_0 = ("api_url", "validate_certs", "ca_path", "timeout", "retries", "ma
 
 Setting = namedtuple("Setting", "variable value")
 
-# The roles of collection 1.0 hand their own options on under the 1.0 names
-# (ansible_tiflux_api_url: "{{ rotate_api_url }}"): the user wrote none of those, so they are not
-# reported. Goes once no role of the collection maps its options any more.
+# The roles hand their 1.0 options on under the 1.0 names (ansible_tiflux_api_url: "{{ rotate_api_url }}",
+# vars/main.yml): the user wrote none of those, so they are not reported here; the role's filter reports the
+# role option the user set (deprecate_role_options). Goes with those options in 2.0.0.
 _ROLE_MAPPING = re.compile(r"^\{\{\s*(rotate|audit)_[a-z_]+\s*\}\}$")
 
 display = Display()
@@ -75,3 +75,18 @@ def resolve(variables, template, given=()):
             found[option] = Setting(name, value)
             break
     return found
+
+
+def deprecate_role_options(values):
+    """One deprecation message for the 1.0 role options set, naming the ``tiflux_*`` variable of each.
+
+    ``values`` maps a role's 1.0 connection options (``rotate_api_url``, ``audit_ca_path``, ...: the role's name,
+    ``_``, the option) to their values; empty means not set. Returns the names set, sorted.
+    """
+    used = sorted(name for name, value in values.items() if value not in (None, ""))
+    if used:
+        display.deprecated(
+            "%s: set %s instead (inventory or play variables, read by every module and lookup of tokenops.tiflux)"
+            % (", ".join(used), ", ".join(variable(name.split("_", 1)[1]) for name in used)),
+            version="2.0.0", collection_name="tokenops.tiflux")
+    return used

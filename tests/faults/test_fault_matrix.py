@@ -81,7 +81,7 @@ def assert_failed_run(rot):
 # The assert's own fail_msg, rendered (not the task's source, which ansible prints with a templating error).
 NOTHING_DEPLOYED = re.compile(r"Nothing was deployed\. The new token does not work: (Tiflux|token|no answer|cannot reach|TLS)")
 # 500 and timeouts are retried with backoff: fewer retries and a short timeout keep those cases short.
-FAST_FAIL = dict(rotate_retries=2, ansible_tiflux_timeout=3)
+FAST_FAIL = dict(rotate_retries=2, tiflux_timeout=3)
 
 
 def extra_for(fault):

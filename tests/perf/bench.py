@@ -59,7 +59,7 @@ CONTROLLER_ACTIONS = {"set_fact", "assert", "debug", "fail", "validate_argument_
 # Tiflux's documented limits (tiflux-api-notes): per user, and per client IP for requests without a valid token.
 USER_LIMIT, IP_LIMIT = 120, 10
 NO_LIMIT = 100000
-# What issue 14 asks of the rotation at N = 30 and N = 200.
+# The targets the rotation is held to at N = 30 and N = 200.
 TARGET_NS = (30, 200)
 TARGET_BASELINE, TARGET_COPY, TARGET_QUOTA = 0.30, 0.90, 4
 LIVE_DEVICE = "Integração ao vivo"

@@ -17,6 +17,7 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 
 from ansible_collections.tokenops.tiflux.plugins.filter.audit_report import audit_report
+from ansible_collections.tokenops.tiflux.plugins.plugin_utils import _vars
 
 TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "roles", "audit", "templates")
 
@@ -265,3 +266,14 @@ def test_the_api_address_is_the_one_the_checks_used_unless_given():
     assert audit_report(fleet(), HOSTS, known=KNOWN, checks=checks)["api_url"] == "https://tiflux.example.test/api/v2"
     assert audit_report(fleet(), HOSTS, known=KNOWN, checks=checks, api_url="https://x/api/v2")["api_url"] == "https://x/api/v2"
     assert audit_report(fleet(), HOSTS, known=KNOWN)["api_url"] == ""
+
+
+def test_the_1_0_connection_options_set_give_one_deprecation(monkeypatch):
+    calls = []
+    monkeypatch.setattr(_vars.display, "deprecated", lambda msg, **kw: calls.append(msg))
+    unset = dict(audit_api_url="", audit_ca_path="", audit_validate_certs="", audit_allow_http="")
+    audit_report(fleet(), HOSTS, known=KNOWN, deprecated_options=unset)
+    assert calls == []
+    audit_report(fleet(), HOSTS, known=KNOWN, deprecated_options=dict(unset, audit_ca_path="/ca.pem"))
+    assert calls == ["audit_ca_path: set tiflux_ca_path instead (inventory or play variables, read by every module and"
+                     " lookup of tokenops.tiflux)"]

@@ -9,8 +9,8 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.tokenops.tiflux.plugins.filter import rotation_plan as plan_module
 from ansible_collections.tokenops.tiflux.plugins.filter.rotation_plan import rotation_plan
+from ansible_collections.tokenops.tiflux.plugins.plugin_utils import _vars
 
 NEW = dict(fingerprint="sha256:1111111111111111", status="valid", user=dict(name="Ana", email="ana@example.com"),
            issued_at="2026-10-06T10:29:00Z", expires_at="2028-10-06T10:29:00Z")
@@ -168,7 +168,7 @@ def test_a_report_dir_that_cannot_be_made_is_a_problem(tmp_path):
 
 def test_legacy_connection_options_give_one_deprecation(monkeypatch):
     calls = []
-    monkeypatch.setattr(plan_module._display, "deprecated", lambda msg, **kw: calls.append((msg, kw)))
+    monkeypatch.setattr(_vars.display, "deprecated", lambda msg, **kw: calls.append((msg, kw)))
     hostvars, hosts = fleet(1)
     plan(hostvars, hosts, options={"rotate_api_url": "https://tiflux.test/api/v2", "rotate_ca_path": "/ca.pem", "rotate_allow_http": ""})
     assert len(calls) == 1

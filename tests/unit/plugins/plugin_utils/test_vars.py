@@ -98,3 +98,13 @@ def test_options_added_after_1_0_have_no_1_0_name():
     assert "quota_reserve" in _vars.options() and "quota_reserve" not in _vars.OPTIONS_1_0
     assert _vars.resolve({"ansible_tiflux_quota_reserve": "5"}, lambda value: value) == {}
     assert _vars.resolve({"tiflux_quota_reserve": "5"}, lambda value: value)["quota_reserve"].value == "5"
+
+
+def test_role_options_set_give_one_deprecation_naming_their_variables(deprecations):
+    used = _vars.deprecate_role_options({"audit_ca_path": "/ca.pem", "audit_api_url": "https://a/api/v2",
+                                         "audit_allow_http": "", "audit_validate_certs": None})
+    assert used == ["audit_api_url", "audit_ca_path"]
+    [(msg, kwargs)] = deprecations
+    assert msg.startswith("audit_api_url, audit_ca_path: set tiflux_api_url, tiflux_ca_path instead")
+    assert kwargs == dict(version=_vars.REMOVED_IN, collection_name="tokenops.tiflux")
+    assert _vars.deprecate_role_options({"rotate_api_url": ""}) == [] and len(deprecations) == 1
