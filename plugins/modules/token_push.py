@@ -225,6 +225,31 @@ message:
   description: The check's one-line message.
   returned: when O(verify=true) and not in check mode
   type: str
+issued_at:
+  description: When the token was made (its JWT C(iat) claim), C(YYYY-MM-DDTHH:MM:SSZ); null for an opaque token.
+  returned: when O(verify=true) and not in check mode
+  type: str
+expires_at:
+  description: When the token expires (its C(exp) claim), or null. One that expires within O(expiry_warning_days) gets
+    a warning.
+  returned: when O(verify=true) and not in check mode
+  type: str
+expires_in_days:
+  description: Whole days until RV(expires_at), negative once past; null for an opaque token.
+  returned: when O(verify=true) and not in check mode
+  type: int
+quota_limit:
+  description: The user's requests per minute, from the check's answer, or null.
+  returned: when O(verify=true) and not in check mode
+  type: int
+quota_remaining:
+  description: What the check's answer said was left of the user's quota this minute, or null.
+  returned: when O(verify=true) and not in check mode
+  type: int
+quota_reset:
+  description: When that quota window resets (ISO 8601), or null.
+  returned: when O(verify=true) and not in check mode
+  type: str
 rolled_back:
   description: Whether the original file was restored because the verify failed.
   returned: on verify failure
@@ -246,6 +271,18 @@ def _client(params):
     from ansible_collections.tokenops.tiflux.plugins.module_utils._api import Client  # pylint: disable=import-outside-toplevel
 
     return Client.from_options(params)
+
+
+def _checked(module, result, check):
+    """The check's outcome, the token's dates and the quota left in the result; the warning of a token near expiry."""
+    from ansible_collections.tokenops.tiflux.plugins.module_utils._api import QUOTA_KEYS, expiry_warning  # pylint: disable=import-outside-toplevel
+
+    result.update(status=check["status"], http_status=check["http_status"], message=check["message"],
+                  verified=check["status"] == "valid")
+    result.update((key, check.get(key)) for key in ("issued_at", "expires_at", "expires_in_days") + QUOTA_KEYS)
+    warning = expiry_warning(check, module.params["expiry_warning_days"])
+    if warning:
+        module.warn(warning)
 
 
 def _verify(client, change, params):
@@ -301,8 +338,7 @@ def run(module, tx, change, client):
         result["backup_file"] = change.backup_file
     if client is not None and edit.token:
         check = _verify(client, change, params)
-        result.update(status=check["status"], http_status=check["http_status"], message=check["message"])
-        result["verified"] = check["status"] == "valid"
+        _checked(module, result, check)
         if not result["verified"]:
             _undo(module, tx, result, check["message"])
     module.exit_json(**result)

@@ -142,6 +142,19 @@ def test_verify_success(sim, account, run_module, tmp_path):
     assert token not in out
 
 
+def test_verify_reports_the_dates_and_quota_and_warns_of_a_token_near_expiry(sim, make_account, run_module, tmp_path):
+    user, _token = make_account(sim)
+    token = sim.control.issue_token(user["id"], lifetime_seconds=10 * 86400)["token"]
+    path = tmp_path / "tiflux.env"
+    path.write_bytes((ENV % OLD).encode())
+    result, out = push(run_module, path, token=token, verify=True, api_url=sim.info["api_url"], allow_http=True)
+    assert result["verified"] and result["expires_in_days"] == 10 and result["issued_at"].endswith("Z")
+    assert result["quota_limit"] == 120 and result["quota_remaining"] < 120
+    texts = [w if isinstance(w, str) else w["event"]["msg"] for w in result.get("warnings") or []]
+    assert [t for t in texts if fingerprint(token) in t and "expires on" in t], texts
+    assert token not in out
+
+
 def test_verify_failure_restores_byte_identical(sim, account, run_module, tmp_path):
     _user, token = account
     sim.control.revoke(token=token)
