@@ -1,0 +1,155 @@
+# Copyright (c) tokenops.tiflux contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""CPU of one module process, this tree against another copy of the collection (not a test: prints figures).
+
+A whole play's wall time moves by tens of percent on a shared machine; one module process, run directly from its
+AnsiballZ payload (kept with ANSIBLE_KEEP_REMOTE_FILES=1), is what a change to module_utils changes, and its CPU
+(user + sys from os.wait4) is steady to a few percent. Each round resets the host's files to the old token, so every
+run is a real change, then runs every payload once, in random order:
+
+  push        token_push of one env file (tests/perf/playbooks/push_one.yml), this tree
+  push_alt    the same, --alt-tree
+  lineinfile  ansible.builtin.lineinfile of the same file (tests/perf/playbooks/lineinfile_one.yml)
+  deploy      token_deploy of the host's 2 targets, backups on, verify off (tests/perf/playbooks/deploy_one.yml)
+  deploy_alt  the same, --alt-tree
+
+--importtime runs each collection payload again under ``python -X importtime`` and prints, per module of the
+collection and per standard-library module it pulls in first, the median cumulative import time.
+
+    .venv/bin/python tests/perf/module_cpu.py --alt-tree /tmp/tiflux-before --rounds 60 --importtime
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import fleet as F  # noqa: E402  pylint: disable=wrong-import-position
+
+PLAYBOOKS = os.path.join(HERE, "playbooks")
+VARIANTS = {
+    "push": ("token_push", "push_one.yml", False),
+    "push_alt": ("token_push", "push_one.yml", True),
+    "lineinfile": ("lineinfile", "lineinfile_one.yml", False),
+    "deploy": ("token_deploy", "deploy_one.yml", False),
+    "deploy_alt": ("token_deploy", "deploy_one.yml", True),
+}
+
+
+def keep_payload(root, fleet, variant, tree, varfile):
+    """Run the variant's playbook once with ANSIBLE_KEEP_REMOTE_FILES=1 and copy its AnsiballZ payload out."""
+    module, playbook, _alt = VARIANTS[variant]
+    remote = os.path.join(root, "remote_tmp")  # kept until the end: lineinfile writes its temp file there
+    before = set(glob.glob(os.path.join(remote, "*", "AnsiballZ_%s.py" % module)))
+    fleet.reset()
+    env = F.ansible_env(root, tree=tree, ANSIBLE_KEEP_REMOTE_FILES="1")
+    rc, _seconds, text = F.run_playbook(root, os.path.join(PLAYBOOKS, playbook), fleet.inventory, [varfile], env=env)
+    found = sorted(set(glob.glob(os.path.join(remote, "*", "AnsiballZ_%s.py" % module))) - before)
+    if rc != 0 or len(found) != 1:
+        raise SystemExit("module_cpu: %s: rc=%s, %d payload(s)\n%s" % (variant, rc, len(found), text[-2000:]))
+    path = found[0]
+    return path
+
+
+def cpu_run(payload, fleet):
+    fleet.reset()
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, payload], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    out = proc.stdout.read()
+    proc.stdout.close()
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    if status != 0 or b'"changed": true' not in out:
+        raise SystemExit("module_cpu: %s did not change the file: %s" % (os.path.basename(payload), out[-300:]))
+    return usage.ru_utime + usage.ru_stime, wall
+
+
+def import_times(payload, fleet):
+    """{module: cumulative microseconds} of the collection's modules and the stdlib modules imported after basic."""
+    fleet.reset()
+    proc = subprocess.run([sys.executable, "-X", "importtime", payload], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          check=True)
+    lines = proc.stderr.decode("utf-8", "replace").splitlines()
+    after_basic = False
+    out = {}
+    for line in lines:
+        if not line.startswith("import time:") or "|" not in line or "cumulative" in line:
+            continue
+        _self, cumulative, name = line[len("import time:"):].split("|")
+        indent = len(name) - len(name.lstrip())
+        name = name.strip()
+        if name.endswith("ansible.module_utils._internal._ansiballz._loader"):
+            after_basic = True
+            continue
+        if after_basic and indent <= 1:  # top-level imports only (cumulative: what they pull in is inside)
+            short = name.replace("ansible_collections.tokenops.tiflux.plugins.", "")
+            out[short] = out.get(short, 0) + int(cumulative)
+    return out
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=40)
+    parser.add_argument("--alt-tree", required=True, help="the other copy of the collection (e.g. git archive main)")
+    parser.add_argument("--variants", default="push,push_alt,lineinfile,deploy,deploy_alt")
+    parser.add_argument("--importtime", action="store_true", help="also print import times of the collection's payloads")
+    parser.add_argument("--importtime-runs", type=int, default=15)
+    args = parser.parse_args(argv)
+    variants = [v for v in args.variants.split(",") if v]
+    root = F.make_root("tiflux-modcpu-")
+    sim = F.SimProcess(root)
+    try:
+        _user, old, new = F.issue_pair(sim.control)
+        fleet = F.Fleet(root, 1, old, new, sim.info["api_url"])
+        varfile = F.write_secret_vars(root, "vars.json", dict(rotate_new_token=new))
+        payloads = dict((v, keep_payload(root, fleet, v, args.alt_tree if VARIANTS[v][2] else None, varfile)) for v in variants)
+        load = " ".join(open("/proc/loadavg").read().split()[:3])
+        cpu, wall = dict((v, []) for v in variants), dict((v, []) for v in variants)
+        for _round in range(args.rounds):
+            for variant in random.sample(variants, len(variants)):
+                c, w = cpu_run(payloads[variant], fleet)
+                cpu[variant].append(c)
+                wall[variant].append(w)
+        imports = {}
+        if args.importtime:
+            for _run in range(args.importtime_runs):
+                for variant in random.sample(variants, len(variants)):
+                    if variant != "lineinfile":
+                        for name, us in import_times(payloads[variant], fleet).items():
+                            imports.setdefault(variant, {}).setdefault(name, []).append(us)
+        load_after = " ".join(open("/proc/loadavg").read().split()[:3])
+    finally:
+        sim.stop()
+        shutil.rmtree(root, ignore_errors=True)
+    median = statistics.median
+    print("one module process per run, %d rounds in random order; load average %s at the start, %s at the end"
+          % (args.rounds, load, load_after))
+    for variant in variants:
+        print("%-11s CPU median %6.1f ms (min %6.1f)  wall median %6.1f ms  payload %s"
+              % (variant, 1000 * median(cpu[variant]), 1000 * min(cpu[variant]), 1000 * median(wall[variant]),
+                 VARIANTS[variant][0]))
+    for a, b in (("push", "lineinfile"), ("push_alt", "lineinfile"), ("push", "push_alt"), ("deploy", "deploy_alt")):
+        if a in cpu and b in cpu:
+            print("%s / %s: CPU median %.3f (min %.3f)" % (a, b, median(cpu[a]) / median(cpu[b]), min(cpu[a]) / min(cpu[b])))
+    for variant, names in imports.items():
+        print("\n%s: median cumulative import time (-X importtime, %d runs), imports after ansible.module_utils.basic"
+              % (variant, args.importtime_runs))
+        total = 0.0
+        for name, values in sorted(names.items(), key=lambda item: -median(item[1])):
+            total += median(values)
+            print("  %8.2f ms  %s" % (median(values) / 1000.0, name))
+        print("  %8.2f ms  in all" % (total / 1000.0))
+
+
+if __name__ == "__main__":
+    main()
