@@ -13,6 +13,7 @@ run is a real change, then runs every payload once, in random order:
   lineinfile  ansible.builtin.lineinfile of the same file (tests/perf/playbooks/lineinfile_one.yml)
   deploy      token_deploy of the host's 2 targets, backups on, verify off (tests/perf/playbooks/deploy_one.yml)
   deploy_alt  the same, --alt-tree
+  push_alt2, deploy_alt2   the same with --alt-tree2 (a third tree, e.g. the tree before a change and main)
 
 --importtime runs each collection payload again under ``python -X importtime`` and prints, per module of the
 collection and per standard-library module it pulls in first, the median cumulative import time.
@@ -43,6 +44,8 @@ VARIANTS = {
     "lineinfile": ("lineinfile", "lineinfile_one.yml", False),
     "deploy": ("token_deploy", "deploy_one.yml", False),
     "deploy_alt": ("token_deploy", "deploy_one.yml", True),
+    "push_alt2": ("token_push", "push_one.yml", 2),
+    "deploy_alt2": ("token_deploy", "deploy_one.yml", 2),
 }
 
 
@@ -101,6 +104,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=40)
     parser.add_argument("--alt-tree", required=True, help="the other copy of the collection (e.g. git archive main)")
+    parser.add_argument("--alt-tree2", help="a third copy of the collection, for the *_alt2 variants")
     parser.add_argument("--variants", default="push,push_alt,lineinfile,deploy,deploy_alt")
     parser.add_argument("--importtime", action="store_true", help="also print import times of the collection's payloads")
     parser.add_argument("--importtime-runs", type=int, default=15)
@@ -112,7 +116,8 @@ def main(argv=None):
         _user, old, new = F.issue_pair(sim.control)
         fleet = F.Fleet(root, 1, old, new, sim.info["api_url"])
         varfile = F.write_secret_vars(root, "vars.json", dict(rotate_new_token=new))
-        payloads = dict((v, keep_payload(root, fleet, v, args.alt_tree if VARIANTS[v][2] else None, varfile)) for v in variants)
+        trees = {False: None, True: args.alt_tree, 2: args.alt_tree2}
+        payloads = dict((v, keep_payload(root, fleet, v, trees[VARIANTS[v][2]], varfile)) for v in variants)
         load = " ".join(open("/proc/loadavg").read().split()[:3])
         cpu, wall = dict((v, []) for v in variants), dict((v, []) for v in variants)
         for _round in range(args.rounds):
@@ -138,7 +143,8 @@ def main(argv=None):
         print("%-11s CPU median %6.1f ms (min %6.1f)  wall median %6.1f ms  payload %s"
               % (variant, 1000 * median(cpu[variant]), 1000 * min(cpu[variant]), 1000 * median(wall[variant]),
                  VARIANTS[variant][0]))
-    for a, b in (("push", "lineinfile"), ("push_alt", "lineinfile"), ("push", "push_alt"), ("deploy", "deploy_alt")):
+    for a, b in (("push", "lineinfile"), ("push_alt", "lineinfile"), ("push_alt2", "lineinfile"), ("push", "push_alt"),
+                 ("push", "push_alt2"), ("deploy", "deploy_alt"), ("deploy", "deploy_alt2")):
         if a in cpu and b in cpu:
             print("%s / %s: CPU median %.3f (min %.3f)" % (a, b, median(cpu[a]) / median(cpu[b]), min(cpu[a]) / min(cpu[b])))
     for variant, names in imports.items():

@@ -12,6 +12,7 @@ machine the wall time follows it. Plays, in random order on N local hosts agains
   lineinfile  tests/perf/playbooks/lineinfile_one.yml
   role        tokenops.tiflux.rotate, one batch, 2 targets per host (token_deploy with its API proof), this tree
   role_alt    the same with --alt-tree
+  push_alt2, role_alt2   the same with --alt-tree2 (a third tree, e.g. the tree before a change and main)
 
     .venv/bin/python tests/perf/play_cpu.py --hosts 20 --runs 9 --alt-tree /tmp/tiflux-before --plays push,push_alt,lineinfile
 """
@@ -37,6 +38,8 @@ PLAYS = {
     "lineinfile": (os.path.join(HERE, "playbooks", "lineinfile_one.yml"), False),
     "role": ("tokenops.tiflux.rotate", False),
     "role_alt": ("tokenops.tiflux.rotate", True),
+    "push_alt2": (os.path.join(HERE, "playbooks", "push_one.yml"), 2),
+    "role_alt2": ("tokenops.tiflux.rotate", 2),
 }
 
 
@@ -46,6 +49,7 @@ def main(argv=None):
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--forks", type=int, default=10)
     parser.add_argument("--alt-tree", required=True, help="the other copy of the collection (e.g. git archive main)")
+    parser.add_argument("--alt-tree2", help="a third copy of the collection, for the *_alt2 plays")
     parser.add_argument("--plays", default="push,push_alt,lineinfile,role,role_alt")
     args = parser.parse_args(argv)
     plays = [p for p in args.plays.split(",") if p]
@@ -65,7 +69,8 @@ def main(argv=None):
             for play in random.sample(plays, len(plays)):
                 fleet.reset()
                 playbook, alt = PLAYS[play]
-                env = F.ansible_env(root, tree=args.alt_tree if alt else None, ANSIBLE_FORKS=str(args.forks))
+                tree = {False: None, True: args.alt_tree, 2: args.alt_tree2}[alt]
+                env = F.ansible_env(root, tree=tree, ANSIBLE_FORKS=str(args.forks))
                 started = time.perf_counter()
                 proc = subprocess.Popen([F.ANSIBLE_PLAYBOOK, "-i", fleet.inventory, playbook, "-e", "@" + varfile], env=env,
                                         cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -82,7 +87,8 @@ def main(argv=None):
     print("%d hosts, %d runs each, forks %d, load %s at the start" % (args.hosts, args.runs, args.forks, " ".join(load)))
     for play in plays:
         print("%-10s CPU median %6.2f s (min %6.2f)  wall median %6.2f s" % (play, median(cpu[play]), min(cpu[play]), median(wall[play])))
-    for a, b in (("push", "lineinfile"), ("push_alt", "lineinfile"), ("push", "push_alt"), ("role", "role_alt")):
+    for a, b in (("push", "lineinfile"), ("push_alt", "lineinfile"), ("push_alt2", "lineinfile"), ("push", "push_alt"),
+                 ("push", "push_alt2"), ("role", "role_alt"), ("role", "role_alt2")):
         if a in cpu and b in cpu:
             print("%s / %s: CPU %.3f, wall %.3f" % (a, b, median(cpu[a]) / median(cpu[b]), median(wall[a]) / median(wall[b])))
 
