@@ -146,7 +146,9 @@ def main(argv=None):
     for a, b in (("push", "lineinfile"), ("push_alt", "lineinfile"), ("push_alt2", "lineinfile"), ("push", "push_alt"),
                  ("push", "push_alt2"), ("deploy", "deploy_alt"), ("deploy", "deploy_alt2")):
         if a in cpu and b in cpu:
-            print("%s / %s: CPU median %.3f (min %.3f)" % (a, b, median(cpu[a]) / median(cpu[b]), min(cpu[a]) / min(cpu[b])))
+            paired = median(x / y for x, y in zip(cpu[a], cpu[b]))
+            print("%s / %s: CPU median %.3f (min %.3f, median of the rounds' own ratios %.3f)"
+                  % (a, b, median(cpu[a]) / median(cpu[b]), min(cpu[a]) / min(cpu[b]), paired))
     for variant, names in imports.items():
         print("\n%s: median cumulative import time (-X importtime, %d runs), imports after ansible.module_utils.basic"
               % (variant, args.importtime_runs))

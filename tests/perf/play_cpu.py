@@ -80,17 +80,21 @@ def main(argv=None):
                 wall[play].append(time.perf_counter() - started)
                 cpu[play].append(usage.ru_utime + usage.ru_stime)
             print("run %d/%d done, load %s" % (run + 1, args.runs, " ".join(open("/proc/loadavg").read().split()[:3])), flush=True)
+        load_after = open("/proc/loadavg").read().split()[:3]
     finally:
         sim.stop()
         shutil.rmtree(root, ignore_errors=True)
     median = statistics.median
-    print("%d hosts, %d runs each, forks %d, load %s at the start" % (args.hosts, args.runs, args.forks, " ".join(load)))
+    print("%d hosts, %d runs each, forks %d, load %s at the start, %s at the end"
+          % (args.hosts, args.runs, args.forks, " ".join(load), " ".join(load_after)))
     for play in plays:
         print("%-10s CPU median %6.2f s (min %6.2f)  wall median %6.2f s" % (play, median(cpu[play]), min(cpu[play]), median(wall[play])))
     for a, b in (("push", "lineinfile"), ("push_alt", "lineinfile"), ("push_alt2", "lineinfile"), ("push", "push_alt"),
                  ("push", "push_alt2"), ("role", "role_alt"), ("role", "role_alt2")):
         if a in cpu and b in cpu:
-            print("%s / %s: CPU %.3f, wall %.3f" % (a, b, median(cpu[a]) / median(cpu[b]), median(wall[a]) / median(wall[b])))
+            paired = median(x / y for x, y in zip(cpu[a], cpu[b]))
+            print("%s / %s: CPU %.3f (median of the runs' own ratios %.3f), wall %.3f"
+                  % (a, b, median(cpu[a]) / median(cpu[b]), paired, median(wall[a]) / median(wall[b])))
 
 
 if __name__ == "__main__":
