@@ -15,18 +15,20 @@ run is a real change, then runs every payload once, in random order:
   deploy_alt  the same, --alt-tree
   push_alt2, deploy_alt2   the same with --alt-tree2 (a third tree, e.g. the tree before a change and main)
 
---importtime runs each collection payload again under ``python -X importtime`` and prints, per module of the
-collection and per standard-library module it pulls in first, the median cumulative import time.
+--imports N takes each collection payload's zip and imports the module from it (after ansible.module_utils.basic, as
+AnsiballZ does) in N new processes: the CPU of compiling the module and the module_utils it imports at its top.
 
-    .venv/bin/python tests/perf/module_cpu.py --alt-tree /tmp/tiflux-before --rounds 60 --importtime
+    .venv/bin/python tests/perf/module_cpu.py --alt-tree /tmp/tiflux-before --rounds 60 --imports 30
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import glob
 import os
 import random
+import re
 import shutil
 import statistics
 import subprocess
@@ -77,27 +79,30 @@ def cpu_run(payload, fleet):
     return usage.ru_utime + usage.ru_stime, wall
 
 
-def import_times(payload, fleet):
-    """{module: cumulative microseconds} of the collection's modules and the stdlib modules imported after basic."""
-    fleet.reset()
-    proc = subprocess.run([sys.executable, "-X", "importtime", payload], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                          check=True)
-    lines = proc.stderr.decode("utf-8", "replace").splitlines()
-    after_basic = False
-    out = {}
-    for line in lines:
-        if not line.startswith("import time:") or "|" not in line or "cumulative" in line:
-            continue
-        _self, cumulative, name = line[len("import time:"):].split("|")
-        indent = len(name) - len(name.lstrip())
-        name = name.strip()
-        if name.endswith("ansible.module_utils._internal._ansiballz._loader"):
-            after_basic = True
-            continue
-        if after_basic and indent <= 1:  # top-level imports only (cumulative: what they pull in is inside)
-            short = name.replace("ansible_collections.tokenops.tiflux.plugins.", "")
-            out[short] = out.get(short, 0) + int(cumulative)
-    return out
+IMPORT_CPU = r"""
+import sys, time
+sys.path.insert(0, sys.argv[1])
+import ansible.module_utils.basic
+started = time.process_time()
+__import__(sys.argv[2])
+print(time.process_time() - started)
+"""
+
+
+def zip_of(payload, root):
+    """The module's zip (what AnsiballZ imports from) out of a kept payload."""
+    with open(payload) as handle:
+        data = re.search(r"zip_data='([^']*)'", handle.read()).group(1)
+    path = os.path.join(root, os.path.basename(payload) + ".zip")
+    with open(path, "wb") as handle:
+        handle.write(base64.b64decode(data))
+    return path
+
+
+def import_cpu(zipped, module):
+    """CPU seconds of importing the module (and what it imports at the top) from its zip, after basic, in a new process."""
+    out = subprocess.run([sys.executable, "-c", IMPORT_CPU, zipped, module], stdout=subprocess.PIPE, check=True, text=True)
+    return float(out.stdout)
 
 
 def main(argv=None):
@@ -106,8 +111,8 @@ def main(argv=None):
     parser.add_argument("--alt-tree", required=True, help="the other copy of the collection (e.g. git archive main)")
     parser.add_argument("--alt-tree2", help="a third copy of the collection, for the *_alt2 variants")
     parser.add_argument("--variants", default="push,push_alt,lineinfile,deploy,deploy_alt")
-    parser.add_argument("--importtime", action="store_true", help="also print import times of the collection's payloads")
-    parser.add_argument("--importtime-runs", type=int, default=15)
+    parser.add_argument("--imports", type=int, default=0, metavar="N",
+                        help="also the CPU of importing each collection module from its zip, in N new processes each")
     args = parser.parse_args(argv)
     variants = [v for v in args.variants.split(",") if v]
     root = F.make_root("tiflux-modcpu-")
@@ -125,13 +130,12 @@ def main(argv=None):
                 c, w = cpu_run(payloads[variant], fleet)
                 cpu[variant].append(c)
                 wall[variant].append(w)
-        imports = {}
-        if args.importtime:
-            for _run in range(args.importtime_runs):
-                for variant in random.sample(variants, len(variants)):
-                    if variant != "lineinfile":
-                        for name, us in import_times(payloads[variant], fleet).items():
-                            imports.setdefault(variant, {}).setdefault(name, []).append(us)
+        imports = dict((v, []) for v in variants if args.imports and v != "lineinfile")
+        zips = dict((v, zip_of(payloads[v], root)) for v in imports)
+        for _run in range(args.imports):
+            for variant in random.sample(list(imports), len(imports)):
+                module = "ansible_collections.tokenops.tiflux.plugins.modules." + VARIANTS[variant][0]
+                imports[variant].append(import_cpu(zips[variant], module))
         load_after = " ".join(open("/proc/loadavg").read().split()[:3])
     finally:
         sim.stop()
@@ -149,15 +153,9 @@ def main(argv=None):
             paired = median(x / y for x, y in zip(cpu[a], cpu[b]))
             print("%s / %s: CPU median %.3f (min %.3f, median of the rounds' own ratios %.3f)"
                   % (a, b, median(cpu[a]) / median(cpu[b]), min(cpu[a]) / min(cpu[b]), paired))
-    for variant, names in imports.items():
-        print("\n%s: median cumulative import time (-X importtime, %d runs), imports after ansible.module_utils.basic"
-              % (variant, args.importtime_runs))
-        total = 0.0
-        for name, values in sorted(names.items(), key=lambda item: -median(item[1])):
-            total += median(values)
-            print("  %8.2f ms  %s" % (median(values) / 1000.0, name))
-        print("  %8.2f ms  in all" % (total / 1000.0))
-
+    for variant, values in imports.items():
+        print("%-11s import of the module after basic, from its zip: CPU median %5.1f ms (min %5.1f), %d processes"
+              % (variant, 1000 * median(values), 1000 * min(values), len(values)))
 
 if __name__ == "__main__":
     main()
