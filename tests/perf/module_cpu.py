@@ -89,11 +89,11 @@ print(time.process_time() - started)
 """
 
 
-def zip_of(payload, root):
+def zip_of(payload, root, variant):
     """The module's zip (what AnsiballZ imports from) out of a kept payload."""
     with open(payload) as handle:
         data = re.search(r"zip_data='([^']*)'", handle.read()).group(1)
-    path = os.path.join(root, os.path.basename(payload) + ".zip")
+    path = os.path.join(root, "%s.zip" % variant)
     with open(path, "wb") as handle:
         handle.write(base64.b64decode(data))
     return path
@@ -131,7 +131,7 @@ def main(argv=None):
                 cpu[variant].append(c)
                 wall[variant].append(w)
         imports = dict((v, []) for v in variants if args.imports and v != "lineinfile")
-        zips = dict((v, zip_of(payloads[v], root)) for v in imports)
+        zips = dict((v, zip_of(payloads[v], root, v)) for v in imports)
         for _run in range(args.imports):
             for variant in random.sample(list(imports), len(imports)):
                 module = "ansible_collections.tokenops.tiflux.plugins.modules." + VARIANTS[variant][0]
@@ -143,13 +143,13 @@ def main(argv=None):
     median = statistics.median
     print("one module process per run, %d rounds in random order; load average %s at the start, %s at the end"
           % (args.rounds, load, load_after))
-    for variant in variants:
+    for variant in variants if args.rounds else ():
         print("%-11s CPU median %6.1f ms (min %6.1f)  wall median %6.1f ms  payload %s"
               % (variant, 1000 * median(cpu[variant]), 1000 * min(cpu[variant]), 1000 * median(wall[variant]),
                  VARIANTS[variant][0]))
     for a, b in (("push", "lineinfile"), ("push_alt", "lineinfile"), ("push_alt2", "lineinfile"), ("push", "push_alt"),
                  ("push", "push_alt2"), ("deploy", "deploy_alt"), ("deploy", "deploy_alt2")):
-        if a in cpu and b in cpu:
+        if a in cpu and b in cpu and args.rounds:
             paired = median(x / y for x, y in zip(cpu[a], cpu[b]))
             print("%s / %s: CPU median %.3f (min %.3f, median of the rounds' own ratios %.3f)"
                   % (a, b, median(cpu[a]) / median(cpu[b]), min(cpu[a]) / min(cpu[b]), paired))

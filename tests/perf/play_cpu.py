@@ -13,6 +13,8 @@ machine the wall time follows it. Plays, in random order on N local hosts agains
   role        tokenops.tiflux.rotate, one batch, 2 targets per host (token_deploy with its API proof), this tree
   role_alt    the same with --alt-tree
   push_alt2, role_alt2   the same with --alt-tree2 (a third tree, e.g. the tree before a change and main)
+  push_bare   push without the collection's action plugin: this tree's token_push.py run as a playbook-adjacent
+              library module (ansible's normal action), to tell the controller side from the host side
 
     .venv/bin/python tests/perf/play_cpu.py --hosts 20 --runs 9 --alt-tree /tmp/tiflux-before --plays push,push_alt,lineinfile
 """
@@ -40,7 +42,29 @@ PLAYS = {
     "role_alt": ("tokenops.tiflux.rotate", True),
     "push_alt2": (os.path.join(HERE, "playbooks", "push_one.yml"), 2),
     "role_alt2": ("tokenops.tiflux.rotate", 2),
+    "push_bare": ("push_bare.yml", False),
 }
+BARE_PLAY = """- name: Push one env file with token_push, without its action plugin
+  hosts: fleet
+  gather_facts: false
+  tasks:
+    - name: Push the token into the env file
+      push_bare:
+        path: "{{ host_dir }}/tiflux.env"
+        format: env
+        key: TIFLUX_API_TOKEN
+        token: "{{ rotate_new_token }}"
+"""
+
+
+def write_bare_play(root):
+    """push_bare.yml and library/push_bare.py (a copy of token_push.py) under root; returns the playbook."""
+    os.makedirs(os.path.join(root, "library"))
+    shutil.copy(os.path.join(F.REPO, "plugins", "modules", "token_push.py"), os.path.join(root, "library", "push_bare.py"))
+    path = os.path.join(root, "push_bare.yml")
+    with open(path, "w") as handle:
+        handle.write(BARE_PLAY)
+    return path
 
 
 def main(argv=None):
@@ -63,12 +87,13 @@ def main(argv=None):
         varfile = F.write_secret_vars(root, "vars.json", dict(
             rotate_new_token=new, rotate_old_token=old, rotate_report_dir=report, rotate_serial=["100%"],
             rotate_api_calls_per_minute=100000))
+        playbooks = dict((p, write_bare_play(root) if p == "push_bare" else PLAYS[p][0]) for p in plays)
         cpu, wall = dict((p, []) for p in plays), dict((p, []) for p in plays)
         load = open("/proc/loadavg").read().split()[:3]
         for run in range(args.runs):
             for play in random.sample(plays, len(plays)):
                 fleet.reset()
-                playbook, alt = PLAYS[play]
+                playbook, alt = playbooks[play], PLAYS[play][1]
                 tree = {False: None, True: args.alt_tree, 2: args.alt_tree2}[alt]
                 env = F.ansible_env(root, tree=tree, ANSIBLE_FORKS=str(args.forks))
                 started = time.perf_counter()
@@ -89,8 +114,8 @@ def main(argv=None):
           % (args.hosts, args.runs, args.forks, " ".join(load), " ".join(load_after)))
     for play in plays:
         print("%-10s CPU median %6.2f s (min %6.2f)  wall median %6.2f s" % (play, median(cpu[play]), min(cpu[play]), median(wall[play])))
-    for a, b in (("push", "lineinfile"), ("push_alt", "lineinfile"), ("push_alt2", "lineinfile"), ("push", "push_alt"),
-                 ("push", "push_alt2"), ("role", "role_alt"), ("role", "role_alt2")):
+    for a, b in (("push", "lineinfile"), ("push_alt", "lineinfile"), ("push_alt2", "lineinfile"), ("push_bare", "lineinfile"),
+                 ("push", "push_alt"), ("push", "push_alt2"), ("push", "push_bare"), ("role", "role_alt"), ("role", "role_alt2")):
         if a in cpu and b in cpu:
             paired = median(x / y for x, y in zip(cpu[a], cpu[b]))
             print("%s / %s: CPU %.3f (median of the runs' own ratios %.3f), wall %.3f"
