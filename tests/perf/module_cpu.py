@@ -15,7 +15,7 @@ run is a real change, then runs every payload once, in random order:
   deploy_alt  the same, --alt-tree
   push_alt2, deploy_alt2   the same with --alt-tree2 (a third tree, e.g. the tree before a change and main)
 
---imports N takes each collection payload's zip and imports the module from it (after ansible.module_utils.basic, as
+--imports N takes each payload's zip and imports the module from it (after ansible.module_utils.basic, as
 AnsiballZ does) in N new processes: the CPU of compiling the module and the module_utils it imports at its top.
 
     .venv/bin/python tests/perf/module_cpu.py --alt-tree /tmp/tiflux-before --rounds 60 --imports 30
@@ -130,11 +130,12 @@ def main(argv=None):
                 c, w = cpu_run(payloads[variant], fleet)
                 cpu[variant].append(c)
                 wall[variant].append(w)
-        imports = dict((v, []) for v in variants if args.imports and v != "lineinfile")
+        imports = dict((v, []) for v in variants if args.imports)
         zips = dict((v, zip_of(payloads[v], root, v)) for v in imports)
         for _run in range(args.imports):
             for variant in random.sample(list(imports), len(imports)):
-                module = "ansible_collections.tokenops.tiflux.plugins.modules." + VARIANTS[variant][0]
+                name = VARIANTS[variant][0]
+                module = "ansible.modules." + name if name == "lineinfile" else "ansible_collections.tokenops.tiflux.plugins.modules." + name
                 imports[variant].append(import_cpu(zips[variant], module))
         load_after = " ".join(open("/proc/loadavg").read().split()[:3])
     finally:
