@@ -158,5 +158,6 @@ def main(argv=None):
         print("%-11s import of the module after basic, from its zip: CPU median %5.1f ms (min %5.1f), %d processes"
               % (variant, 1000 * median(values), 1000 * min(values), len(values)))
 
+
 if __name__ == "__main__":
     main()
