@@ -9,6 +9,9 @@ creates next to it (temp files, backups, the journal) is made with O_CREAT|O_EXC
 under a name nobody can predict. Ansible's atomic_move and backup_local are not used: the first widens a
 created file to 0644 before the caller could narrow it, the second copies through a symlink planted at
 its predictable name.
+
+Backups, directory creation and validate, the steps a plain push does not take, are in _file_steps.py, imported
+only when used (a module run compiles every module it imports); their names are still reached here.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ import errno
 import fcntl
 import os
 import re
-import shlex
 import stat
 import time
 
@@ -316,18 +318,6 @@ def temp_name(real_path):
     return lambda token: ".%s.%s%s" % (base, token, TEMP_MARK)
 
 
-def backup(snapshot):
-    """A copy of the file as read, next to it: 0600, owned by the running user, plain (no immutable flag)."""
-    stamp = time.strftime("%Y-%m-%d@%H:%M:%S", time.localtime())
-    base = os.path.basename(snapshot.real_path)
-    try:
-        name, _st = write_private(os.path.dirname(snapshot.real_path), lambda token: "%s.%s.%s~" % (base, stamp, token),
-                                  snapshot.data)
-    except OSError as exc:
-        raise FileError("cannot back up %s: %s; the file is unchanged" % (snapshot.path, describe_os_error(exc)))
-    return name
-
-
 def remove_stale_temps(real_path):
     """Temp files of this collection left by a killed run (kill -9, power loss) next to real_path.
 
@@ -349,35 +339,6 @@ def remove_stale_temps(real_path):
                     os.unlink(full)
             except OSError:
                 pass
-
-
-def make_dirs(path, directory, mode):
-    """Create directory and its missing parents with exactly mode (the umask can neither widen nor narrow it).
-
-    Returns the directories made, deepest last.
-    """
-    missing = []
-    while not os.path.lexists(directory):
-        missing.append(directory)
-        directory = os.path.dirname(directory)
-    made = []
-    try:
-        for name in reversed(missing):
-            os.mkdir(name, PRIVATE_MODE | stat.S_IXUSR)  # nobody else may enter before the chmod
-            made.append(name)
-            os.chmod(name, mode)
-    except OSError as exc:
-        remove_dirs(made)
-        raise FileError("cannot create the directory of %s: %s" % (path, describe_os_error(exc)))
-    return made
-
-
-def remove_dirs(made):
-    for name in reversed(made):
-        try:
-            os.rmdir(name)
-        except OSError:
-            pass  # someone put something there meanwhile: it stays
 
 
 def parse_mode(value, what="dir_mode"):
@@ -449,19 +410,15 @@ def copy_attributes(module, tmp, st, context, real_path):
         module.set_context_if_different(tmp, context or module.selinux_default_context(real_path), False)
 
 
-# -- validate ---------------------------------------------------------------------------------------
+# -- steps a plain push does not take ---------------------------------------------------------------
 
-def check_validate(command):
-    """validate is a command template, as in ansible.builtin.copy: %s is the temp file, %% a literal %."""
-    if "%s" not in command:
-        raise FileError("validate must contain %s (the temp file to check), e.g. 'python3 -m json.tool %s'")
-    try:
-        command % "file"
-    except (TypeError, ValueError):
-        raise FileError("validate must hold one %s (the temp file) and write %% for a literal %, e.g. 'check --year $(date +%%Y) %s'")
+_FILE_STEPS = frozenset(("backup", "make_dirs", "remove_dirs", "check_validate", "run_validate"))
 
 
-def run_validate(module, command, tmp):
-    """Run validate on the temp file: (rc, output)."""
-    rc, out, err = module.run_command(command % shlex.quote(tmp))
-    return rc, err or out or ""
+def __getattr__(name):
+    """_io.backup, _io.make_dirs, ... as before: _file_steps.py is imported (compiled) on first use only."""
+    if name in _FILE_STEPS:
+        from ansible_collections.tokenops.tiflux.plugins.module_utils import _file_steps  # pylint: disable=import-outside-toplevel
+
+        return getattr(_file_steps, name)
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))

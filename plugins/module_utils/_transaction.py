@@ -10,8 +10,11 @@
               nobody changed the file since it was read -> journal -> rename
     (caller)  verify: read back, reload, health, API proof
     rollback  per written file, last first: check that nobody changed it since -> journal -> restore -> drop
-              its backup
+              its backup (_undo.py)
     close     release the locks
+
+Backups, directory creation and validate (_file_steps.py), the way back (_undo.py) and the journal (_journal.py)
+are imported only by the runs that take them: a module run compiles every module it imports from the AnsiballZ zip.
 
 Every failure is a FileError (or PushError for bad content) whose message names the file and says whether it
 is unchanged; nothing here exits the module.
@@ -21,7 +24,6 @@ from __future__ import annotations
 
 import errno
 import os
-import stat
 
 from ansible_collections.tokenops.tiflux.plugins.module_utils import _io
 from ansible_collections.tokenops.tiflux.plugins.module_utils._formats import encode, printable
@@ -120,13 +122,13 @@ class FileChange:
             self.attrs_changed = _io.set_attributes(module, self.file_args, False)
         return self.attrs_changed
 
-    def _journal_mark(self, fingerprints):
+    def journal_mark(self, fingerprints):
         if self.journal:
             from ansible_collections.tokenops.tiflux.plugins.module_utils import _journal  # pylint: disable=import-outside-toplevel
 
             _journal.mark(self.path, self.real_path, fingerprints)
 
-    def _replace(self, module, data, st, context, file_args=None, validate=None, secrets=()):
+    def replace(self, module, data, st, context, file_args=None, validate=None, secrets=()):
         """temp -> validate -> attributes on the temp file -> rename; returns the stat of what was renamed in."""
         directory = os.path.dirname(self.real_path)
         try:
@@ -135,7 +137,9 @@ class FileChange:
             raise _io.FileError("cannot write %s: %s; the file is unchanged" % (self.path, _io.describe_os_error(exc)))
         try:
             if validate:
-                rc, output = _io.run_validate(module, validate, tmp)
+                from ansible_collections.tokenops.tiflux.plugins.module_utils import _file_steps  # pylint: disable=import-outside-toplevel
+
+                rc, output = _file_steps.run_validate(module, validate, tmp)
                 if rc != 0:
                     detail = redact(output, secrets, limit=OUTPUT_QUOTE)
                     raise _io.FileError("validate command failed for %s (rc=%s%s); the file is unchanged"
@@ -163,14 +167,16 @@ class FileChange:
             return
         snap = self.snapshot
         if backup and snap.exists:
-            self.backup_file = _io.backup(snap)
+            from ansible_collections.tokenops.tiflux.plugins.module_utils import _file_steps  # pylint: disable=import-outside-toplevel
+
+            self.backup_file = _file_steps.backup(snap)
         try:
-            tmp, written = self._replace(module, self.new_data, snap.stat, snap.context, self.file_args, validate, secrets)
+            tmp, written = self.replace(module, self.new_data, snap.stat, snap.context, self.file_args, validate, secrets)
             try:
                 if not _io.is_unchanged(self.path, self.real_path, snap.data, snap.stat):
                     raise _io.FileError("%s was changed by someone else while this run was editing it; their version "
                                         "was kept and nothing was written: run again" % self.path)
-                self._journal_mark(fingerprint(edit.token) for edit in self.edits if edit.token)
+                self.journal_mark(fingerprint(edit.token) for edit in self.edits if edit.token)
                 _io.rename(self.path, tmp, self.real_path)
             except BaseException:
                 _io.unlink(tmp)
@@ -182,58 +188,26 @@ class FileChange:
         except _io.FileError:
             if self.written is None:
                 self.discard_backup()  # the file is as it was: a copy of it is one more file holding the old token
-                _io.remove_dirs(self.made_dirs)
+                self.remove_made_dirs()
             raise
 
     def restore(self, module):
         """Put the file back as it was read (bytes, owner, mode, context), unless someone changed it since."""
-        snap = self.snapshot
-        if self.written is None:
-            if self.attrs_changed:
-                _chown_chmod(self.path, self.real_path, snap.stat)
-                self.attrs_changed = False
-            return
-        data, st = self.written
-        if not _io.is_unchanged(self.path, self.real_path, data, st):
-            raise _io.FileError("%s was changed by someone else after this run wrote it; their version was kept, not "
-                                "restored" % self.path)
-        try:
-            self._journal_mark(edit.previous_fingerprint for edit in self.edits)
-        except _io.FileError:
-            pass  # putting the old file back matters more than recording that its reload is owed
-        if snap.exists:
-            tmp, _written = self._replace(module, snap.data, snap.stat, snap.context)
-            try:
-                _io.rename(self.path, tmp, self.real_path)
-            except BaseException:
-                _io.unlink(tmp)
-                raise
-        else:
-            try:
-                os.unlink(self.real_path)
-            except OSError as exc:
-                raise _io.FileError("cannot remove %s again: %s" % (self.path, _io.describe_os_error(exc)))
-            _io.fsync_dir(os.path.dirname(self.real_path))
-            _io.remove_dirs(self.made_dirs)
-        self.written = None
-        self.discard_backup()
+        from ansible_collections.tokenops.tiflux.plugins.module_utils import _undo  # pylint: disable=import-outside-toplevel
+
+        _undo.restore(self, module)
+
+    def remove_made_dirs(self):
+        """Remove again the directories this run made for the file (those still empty)."""
+        if self.made_dirs:
+            from ansible_collections.tokenops.tiflux.plugins.module_utils import _file_steps  # pylint: disable=import-outside-toplevel
+
+            _file_steps.remove_dirs(self.made_dirs)
 
     def discard_backup(self):
         if self.backup_file:
             _io.unlink(self.backup_file)
             self.backup_file = None
-
-
-def _chown_chmod(path, real_path, st):
-    try:
-        try:
-            os.chown(real_path, st.st_uid, st.st_gid)
-        except OSError as exc:
-            if exc.errno != errno.EPERM:
-                raise
-        os.chmod(real_path, stat.S_IMODE(st.st_mode))
-    except OSError as exc:
-        raise _io.FileError("cannot put back the owner and mode of %s: %s" % (path, _io.describe_os_error(exc)))
 
 
 class Transaction:
@@ -296,8 +270,12 @@ class Transaction:
             return problems
         try:
             if write:
-                for change in needs_dirs:
-                    change.made_dirs = _io.make_dirs(change.path, os.path.dirname(change.real_path), change.dir_mode)
+                if needs_dirs:
+                    from ansible_collections.tokenops.tiflux.plugins.module_utils import _file_steps  # pylint: disable=import-outside-toplevel
+
+                    for change in needs_dirs:
+                        change.made_dirs = _file_steps.make_dirs(change.path, os.path.dirname(change.real_path),
+                                                                 change.dir_mode)
                 self._lock()
         except _io.FileError as exc:
             return [str(exc)]
@@ -316,7 +294,7 @@ class Transaction:
             problems.extend(edit.error for edit in change.edits if edit.error)
         if problems:
             for change in self.files:
-                _io.remove_dirs(change.made_dirs)
+                change.remove_made_dirs()
         return problems
 
     def _lock(self):
@@ -362,10 +340,11 @@ class Transaction:
 
     def settle(self, changes):
         """Their reload and health commands passed: clear the journal of these files."""
-        from ansible_collections.tokenops.tiflux.plugins.module_utils import _journal  # pylint: disable=import-outside-toplevel
+        journaled = [change for change in changes if change.journal]
+        if journaled:
+            from ansible_collections.tokenops.tiflux.plugins.module_utils import _journal  # pylint: disable=import-outside-toplevel
 
-        for change in changes:
-            if change.journal:
+            for change in journaled:
                 _journal.clear(change.real_path)
 
     def close(self):

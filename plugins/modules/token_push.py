@@ -372,7 +372,9 @@ def main():
         keypath = key_path(params)
         dir_mode = _io.parse_mode(params["dir_mode"])
         if params["validate"]:
-            _io.check_validate(params["validate"])
+            from ansible_collections.tokenops.tiflux.plugins.module_utils._file_steps import check_validate  # pylint: disable=import-outside-toplevel
+
+            check_validate(params["validate"])
     except (PushError, TokenError, _io.FileError) as exc:
         module.fail_json(msg="%s: %s; the file is unchanged" % (params["path"], exc))
     tx = Transaction(module, backup=params["backup"], validate=params["validate"])

@@ -18,6 +18,7 @@ before every run, outside the timing), forks 10 and the same serial for every va
   copy        playbooks/floor.yml: one ansible.builtin.copy per host
   rotate_one  the rotate playbook in one batch (rotate_serial ["100%"])
   rotate_alt  the rotate playbook with the collection taken from --alt-tree (a copy with a change to measure)
+  rotate_one_alt  rotate_one with the collection taken from --alt-tree
   push, push_alt, lineinfile   token_push of one env file against lineinfile (--push-hosts; no API call)
 
 A live integration of the same user (live.py: its own token, 60 calls a minute) runs from a few seconds
@@ -73,6 +74,8 @@ VARIANTS = {
     "rotate_one": dict(label="rotate in one batch (rotate_serial 100%)", playbook=ROLE_PLAYBOOK, role=True,
                        vars=dict(rotate_serial=["100%"])),
     "rotate_alt": dict(label="rotate, ALT TREE", playbook=ROLE_PLAYBOOK, role=True, alt=True),
+    "rotate_one_alt": dict(label="rotate in one batch, ALT TREE", playbook=ROLE_PLAYBOOK, role=True, alt=True,
+                           vars=dict(rotate_serial=["100%"])),
     "push": dict(label="token_push of one env file", playbook=os.path.join(PLAYBOOKS, "push_one.yml"), files=1, offline=True),
     "push_alt": dict(label="token_push of one env file, ALT TREE", playbook=os.path.join(PLAYBOOKS, "push_one.yml"), files=1,
                      offline=True, alt=True),

@@ -12,6 +12,9 @@ machine the wall time follows it. Plays, in random order on N local hosts agains
   lineinfile  tests/perf/playbooks/lineinfile_one.yml
   role        tokenops.tiflux.rotate, one batch, 2 targets per host (token_deploy with its API proof), this tree
   role_alt    the same with --alt-tree
+  push_alt2, role_alt2   the same with --alt-tree2 (a third tree, e.g. the tree before a change and main)
+  push_bare   push without the collection's action plugin: this tree's token_push.py run as a playbook-adjacent
+              library module (ansible's normal action), to tell the controller side from the host side
 
     .venv/bin/python tests/perf/play_cpu.py --hosts 20 --runs 9 --alt-tree /tmp/tiflux-before --plays push,push_alt,lineinfile
 """
@@ -37,7 +40,31 @@ PLAYS = {
     "lineinfile": (os.path.join(HERE, "playbooks", "lineinfile_one.yml"), False),
     "role": ("tokenops.tiflux.rotate", False),
     "role_alt": ("tokenops.tiflux.rotate", True),
+    "push_alt2": (os.path.join(HERE, "playbooks", "push_one.yml"), 2),
+    "role_alt2": ("tokenops.tiflux.rotate", 2),
+    "push_bare": ("push_bare.yml", False),
 }
+BARE_PLAY = """- name: Push one env file with token_push, without its action plugin
+  hosts: fleet
+  gather_facts: false
+  tasks:
+    - name: Push the token into the env file
+      push_bare:
+        path: "{{ host_dir }}/tiflux.env"
+        format: env
+        key: TIFLUX_API_TOKEN
+        token: "{{ rotate_new_token }}"
+"""
+
+
+def write_bare_play(root):
+    """push_bare.yml and library/push_bare.py (a copy of token_push.py) under root; returns the playbook."""
+    os.makedirs(os.path.join(root, "library"))
+    shutil.copy(os.path.join(F.REPO, "plugins", "modules", "token_push.py"), os.path.join(root, "library", "push_bare.py"))
+    path = os.path.join(root, "push_bare.yml")
+    with open(path, "w") as handle:
+        handle.write(BARE_PLAY)
+    return path
 
 
 def main(argv=None):
@@ -46,6 +73,7 @@ def main(argv=None):
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--forks", type=int, default=10)
     parser.add_argument("--alt-tree", required=True, help="the other copy of the collection (e.g. git archive main)")
+    parser.add_argument("--alt-tree2", help="a third copy of the collection, for the *_alt2 plays")
     parser.add_argument("--plays", default="push,push_alt,lineinfile,role,role_alt")
     args = parser.parse_args(argv)
     plays = [p for p in args.plays.split(",") if p]
@@ -59,13 +87,15 @@ def main(argv=None):
         varfile = F.write_secret_vars(root, "vars.json", dict(
             rotate_new_token=new, rotate_old_token=old, rotate_report_dir=report, rotate_serial=["100%"],
             rotate_api_calls_per_minute=100000))
+        playbooks = dict((p, write_bare_play(root) if p == "push_bare" else PLAYS[p][0]) for p in plays)
         cpu, wall = dict((p, []) for p in plays), dict((p, []) for p in plays)
         load = open("/proc/loadavg").read().split()[:3]
         for run in range(args.runs):
             for play in random.sample(plays, len(plays)):
                 fleet.reset()
-                playbook, alt = PLAYS[play]
-                env = F.ansible_env(root, tree=args.alt_tree if alt else None, ANSIBLE_FORKS=str(args.forks))
+                playbook, alt = playbooks[play], PLAYS[play][1]
+                tree = {False: None, True: args.alt_tree, 2: args.alt_tree2}[alt]
+                env = F.ansible_env(root, tree=tree, ANSIBLE_FORKS=str(args.forks))
                 started = time.perf_counter()
                 proc = subprocess.Popen([F.ANSIBLE_PLAYBOOK, "-i", fleet.inventory, playbook, "-e", "@" + varfile], env=env,
                                         cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -75,16 +105,21 @@ def main(argv=None):
                 wall[play].append(time.perf_counter() - started)
                 cpu[play].append(usage.ru_utime + usage.ru_stime)
             print("run %d/%d done, load %s" % (run + 1, args.runs, " ".join(open("/proc/loadavg").read().split()[:3])), flush=True)
+        load_after = open("/proc/loadavg").read().split()[:3]
     finally:
         sim.stop()
         shutil.rmtree(root, ignore_errors=True)
     median = statistics.median
-    print("%d hosts, %d runs each, forks %d, load %s at the start" % (args.hosts, args.runs, args.forks, " ".join(load)))
+    print("%d hosts, %d runs each, forks %d, load %s at the start, %s at the end"
+          % (args.hosts, args.runs, args.forks, " ".join(load), " ".join(load_after)))
     for play in plays:
         print("%-10s CPU median %6.2f s (min %6.2f)  wall median %6.2f s" % (play, median(cpu[play]), min(cpu[play]), median(wall[play])))
-    for a, b in (("push", "lineinfile"), ("push_alt", "lineinfile"), ("push", "push_alt"), ("role", "role_alt")):
+    for a, b in (("push", "lineinfile"), ("push_alt", "lineinfile"), ("push_alt2", "lineinfile"), ("push_bare", "lineinfile"),
+                 ("push", "push_alt"), ("push", "push_alt2"), ("push", "push_bare"), ("role", "role_alt"), ("role", "role_alt2")):
         if a in cpu and b in cpu:
-            print("%s / %s: CPU %.3f, wall %.3f" % (a, b, median(cpu[a]) / median(cpu[b]), median(wall[a]) / median(wall[b])))
+            paired = median(x / y for x, y in zip(cpu[a], cpu[b]))
+            print("%s / %s: CPU %.3f (median of the runs' own ratios %.3f), wall %.3f"
+                  % (a, b, median(cpu[a]) / median(cpu[b]), paired, median(wall[a]) / median(wall[b])))
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import errno
+import json
 import os
 import stat
 import subprocess
@@ -287,6 +288,63 @@ def test_a_push_without_verify_does_not_load_the_client():
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert out.stdout.strip() == str(["_connection", "_formats", "_io", "_push", "_token", "_transaction"])
+
+
+RUN_PUSH = """
+import json, sys
+from ansible.module_utils import basic
+basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": json.loads(sys.argv[1])}).encode()
+basic._ANSIBLE_PROFILE = "legacy"
+from ansible_collections.tokenops.tiflux.plugins.modules.token_push import main
+try:
+    main()
+except SystemExit:
+    pass
+utils = "ansible_collections.tokenops.tiflux.plugins.module_utils."
+sys.stderr.write(json.dumps(sorted(m[len(utils):] for m in sys.modules if m.startswith(utils))))
+"""
+
+
+def push_in_a_new_process(path, **options):
+    """(result, the collection's module_utils loaded by the run) of one token_push run in a fresh interpreter."""
+    args = dict(path=str(path), format="env", key="TIFLUX_API_TOKEN", token=NEW, _ansible_remote_tmp="/tmp",
+                _ansible_keep_remote_files=False)
+    args.update(options)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    out = subprocess.run([sys.executable, "-c", RUN_PUSH, json.dumps(args)], capture_output=True, text=True, check=True,
+                         env=env)
+    return json.loads(out.stdout), json.loads(out.stderr.strip().splitlines()[-1])
+
+
+PLAIN = ["_connection", "_formats", "_formats._env", "_io", "_push", "_token", "_transaction"]
+
+
+@pytest.mark.parametrize("options, more", [
+    (dict(), []),
+    (dict(backup=True), ["_file_steps"]),
+    (dict(validate="true %s"), ["_file_steps"]),
+    (dict(create_dirs=True), ["_file_steps"]),
+])
+def test_a_plain_push_compiles_no_step_it_does_not_take(tmp_path, options, more):
+    # A module run compiles every module it imports from the AnsiballZ zip (docs/performance.md); the result is the same.
+    path = tmp_path / ("new/tiflux.env" if options.get("create_dirs") else "tiflux.env")
+    if not options.get("create_dirs"):
+        path.write_text("TIFLUX_API_TOKEN=%s\n" % OLD)
+    result, loaded = push_in_a_new_process(path, **options)
+    assert result["changed"] is True and path.read_text() == "TIFLUX_API_TOKEN=%s\n" % NEW
+    assert loaded == sorted(PLAIN + more)
+    assert ("backup_file" in result) is bool(options.get("backup"))
+
+
+def test_only_a_rollback_loads_the_way_back(sim, account, tmp_path):
+    _user, token = account
+    sim.control.revoke(token=token)
+    path = tmp_path / "tiflux.env"
+    path.write_text("TIFLUX_API_TOKEN=%s\n" % OLD)
+    result, loaded = push_in_a_new_process(path, token=token, verify=True, api_url=sim.info["api_url"], allow_http=True)
+    assert result["failed"] is True and result["rolled_back"] is True
+    assert path.read_text() == "TIFLUX_API_TOKEN=%s\n" % OLD
+    assert "_undo" in loaded and "_file_steps" not in loaded and "_journal" not in loaded
 
 
 PREV = "prevTokenValue-aaaabbbbccccdddd"
