@@ -126,7 +126,7 @@ def resolve(path, follow=False):
             if links > 40:
                 raise FileError("cannot read %s: %s" % (path, describe_os_error(OSError(errno.ELOOP, ""))))
             if not follow:
-                _check_entry(path, "symlink " + candidate, st, parent, "link")
+                _check_entry(path, candidate, st, parent, "symlink")
             target = os.readlink(candidate)
             if target.startswith("/"):
                 current, parent = "/", os.lstat("/")

@@ -115,7 +115,7 @@ class TifluxAction(ActionBase):
         settings = resolve(task_vars, self._templar.template, given=args)
         args.update((option, setting.value) for option, setting in settings.items())
         try:
-            waited = Pacer().reserve_for(self.api_calls(args), args)
+            waited = Pacer().reserve_for(lambda: self.api_calls(args), args)
         except PaceError as exc:
             raise AnsibleActionFail(str(exc))
         shipped = self._ship_ca_file(args, settings.get("ca_path"))

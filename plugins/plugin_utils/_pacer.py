@@ -135,7 +135,7 @@ class Pacer:
     # -- the interface ---------------------------------------------------------------------------
 
     def reserve(self, calls, per_minute=None, quota_reserve=None, token=None, margin=DEFAULT_RATE_LIMIT_MARGIN):
-        """Block until ``calls`` API calls fit; returns the seconds waited.
+        """Block until ``calls`` API calls (a number, or a function that counts them) fit; returns the seconds waited.
 
         Pacing applies when per_minute or quota_reserve is set (the rotate and audit roles set them); token, when
         given, only lends its req_limit claim until an answer tells the real limit.
@@ -143,7 +143,12 @@ class Pacer:
         # From -e or an AWX survey, numbers can arrive as strings.
         per_minute = _number(per_minute, "api_calls_per_minute")
         quota_reserve = _number(quota_reserve, "quota_reserve")
-        if calls <= 0 or (not per_minute and quota_reserve is None):
+        if not per_minute and quota_reserve is None:
+            return 0.0
+        if callable(calls):
+            # Counting a module's calls may read its documented defaults: in a forked worker, per host.
+            calls = calls()
+        if calls <= 0:
             return 0.0
         try:
             margin = DEFAULT_RATE_LIMIT_MARGIN if margin in (None, "") else max(0.0, float(margin))

@@ -176,3 +176,17 @@ def test_an_older_ledger_is_read(tmp_path):
     clock = FakeClock()
     (tmp_path / "tokenops_tiflux_pace.json").write_text(json.dumps([clock.now] * 3))
     assert Pacer(str(tmp_path), sleep=clock.sleep, clock=clock).reserve(1, 3) > 0
+
+
+def test_a_modules_calls_are_counted_only_when_pacing_applies(tmp_path):
+    # Counting reads the module's documented defaults in every forked worker: a run without pacing skips it.
+    clock = FakeClock()
+    pacer = Pacer(str(tmp_path), sleep=clock.sleep, clock=clock)
+    counted = []
+
+    def count():
+        counted.append(1)
+        return 1
+
+    assert pacer.reserve_for(count, dict(token=None)) == 0.0 and counted == []
+    assert pacer.reserve_for(count, dict(api_calls_per_minute=60)) == 0.0 and counted == [1]
