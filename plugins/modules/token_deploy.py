@@ -357,7 +357,7 @@ class Deployment:
 
         result["sweep"], result["old_token_elsewhere"] = _sweep.run(self.params, [target.path for target in self.targets], self.old)
         if result["old_token_elsewhere"]:
-            result["message"] += "; the old token is also in %s (not a target): it is still in use here" % (
+            result["message"] += "; the old token is also in %s, which no target lists: whatever reads it still uses it" % (
                 ", ".join(result["old_token_elsewhere"]))
         elif result["sweep"]["cut_short"]:
             result["message"] += "; the search for the old token stopped early (%s)" % result["sweep"]["cut_short"]

@@ -413,7 +413,7 @@ def test_the_old_token_in_a_file_no_target_lists_is_named(sim, account, run_modu
     assert result["changed"] and result["verified"], "a copy elsewhere does not fail the deploy"
     assert result["old_token_elsewhere"] == [str(tmp_path / "cron-report.sh")]
     assert result["sweep"]["complete"] and result["sweep"]["hits"][0]["fingerprint"] == fingerprint(OLD)
-    assert "cron-report.sh" in result["message"] and "still in use" in result["message"]
+    assert "cron-report.sh" in result["message"] and "which no target lists" in result["message"]
     # the targets (now on the new token) and the backups of the old content are not copies
     assert all("a.env" not in path and "b.json" not in path for path in result["old_token_elsewhere"])
     assert token not in out and OLD not in out
