@@ -99,6 +99,26 @@ def old_tokens(params, current=None):
     return values
 
 
+def sweep_old_tokens(params, paths, old):
+    """The search old_tokens asks for, for token_deploy and token_info alike: (the sweep's result or None, the
+    paths found, what the module's message adds). paths: the targets; their directories are searched first, and
+    they themselves are not searched (the module reports what they hold)."""
+    if not old or not params["sweep_seconds"]:
+        return None, [], ""
+    # Imported only here: a module run compiles every module it imports.
+    from ansible_collections.tokenops.tiflux.plugins.module_utils import _sweep  # pylint: disable=import-outside-toplevel
+
+    found = _sweep.sweep(_sweep.with_target_dirs(params["sweep_paths"] or (), paths), old, exclude=paths,
+                         budget_seconds=params["sweep_seconds"])
+    elsewhere = [hit["path"] for hit in found["hits"]]
+    if elsewhere:
+        return found, elsewhere, "; the old token is also in %s, which no target lists: whatever reads it still uses it" % (
+            ", ".join(elsewhere))
+    if found["cut_short"]:
+        return found, elsewhere, "; the search for the old token stopped early (%s)" % found["cut_short"]
+    return found, elsewhere, ""
+
+
 def check_target(target):
     """What the argument spec cannot say about one validated target; returns its key path. Raises PushError."""
     if target.get("service") is not None and not re.match(SERVICE_PATTERN, target["service"]):

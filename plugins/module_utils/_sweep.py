@@ -127,18 +127,6 @@ _GONE = (errno.ENOENT, errno.ENOTDIR, errno.ELOOP)
 _URL_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
 
-def run(params, targets, secrets):
-    """The sweep a module run asks for: (result dict, paths found) or (None, []) when it asks for none.
-
-    targets: the paths the module reads or writes (and their real paths); their directories are searched first,
-    and they themselves are not searched (the module reports what they hold)."""
-    if not secrets or not params.get("sweep_seconds"):
-        return None, []
-    found = sweep(with_target_dirs(params.get("sweep_paths") or (), targets), secrets, exclude=targets,
-                  budget_seconds=params["sweep_seconds"])
-    return found, [hit["path"] for hit in found["hits"]]
-
-
 class _Stop(Exception):
     """A bound of the sweep was reached."""
 

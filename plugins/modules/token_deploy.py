@@ -284,7 +284,7 @@ from ansible_collections.tokenops.tiflux.plugins.module_utils import _io
 from ansible_collections.tokenops.tiflux.plugins.module_utils._api import QUOTA_KEYS, Client, expiry_warning
 from ansible_collections.tokenops.tiflux.plugins.module_utils._connection import ApiConfigError, module_argument_spec
 from ansible_collections.tokenops.tiflux.plugins.module_utils._push import (
-    SWEEP_SPEC, Edit, PushError, check_target, old_tokens, read_token, targets_option)
+    SWEEP_SPEC, Edit, PushError, check_target, old_tokens, read_token, sweep_old_tokens, targets_option)
 from ansible_collections.tokenops.tiflux.plugins.module_utils._token import TokenError, dates, fingerprint, normalize, redact
 from ansible_collections.tokenops.tiflux.plugins.module_utils._transaction import OUTPUT_QUOTE, Transaction
 
@@ -351,16 +351,9 @@ class Deployment:
 
     def swept(self, result):
         """The search for the old tokens outside the targets, once the host holds the new one."""
-        if not self.old or not self.params["sweep_seconds"]:
-            return
-        from ansible_collections.tokenops.tiflux.plugins.module_utils import _sweep  # pylint: disable=import-outside-toplevel
-
-        result["sweep"], result["old_token_elsewhere"] = _sweep.run(self.params, [target.path for target in self.targets], self.old)
-        if result["old_token_elsewhere"]:
-            result["message"] += "; the old token is also in %s, which no target lists: whatever reads it still uses it" % (
-                ", ".join(result["old_token_elsewhere"]))
-        elif result["sweep"]["cut_short"]:
-            result["message"] += "; the search for the old token stopped early (%s)" % result["sweep"]["cut_short"]
+        result["sweep"], result["old_token_elsewhere"], more = sweep_old_tokens(
+            self.params, [target.path for target in self.targets], self.old)
+        result["message"] += more
 
     def prove(self, client):
         """Every target reads back the token, then the API check (token) or the token-less reach (path)."""

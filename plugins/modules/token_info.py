@@ -152,7 +152,8 @@ msg:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tokenops.tiflux.plugins.module_utils._connection import module_argument_spec
-from ansible_collections.tokenops.tiflux.plugins.module_utils._push import SWEEP_SPEC, PushError, key_path, old_tokens, read_token, targets_option
+from ansible_collections.tokenops.tiflux.plugins.module_utils._push import (
+    SWEEP_SPEC, PushError, key_path, old_tokens, read_token, sweep_old_tokens, targets_option)
 from ansible_collections.tokenops.tiflux.plugins.module_utils._token import TokenError, fingerprint, maskable
 
 
@@ -200,14 +201,8 @@ def main():
     msg = "%d of %d target(s) hold a token (%d distinct)" % (present, len(reports), len(fingerprints))
     others = ", ".join("%d %s" % (n, state) for state, n in sorted(states.items()) if state != "present")
     msg += "; " + others if others else ""
-    swept, elsewhere = None, []
-    if old and module.params["sweep_seconds"]:
-        from ansible_collections.tokenops.tiflux.plugins.module_utils import _sweep  # pylint: disable=import-outside-toplevel
-
-        swept, elsewhere = _sweep.run(module.params, [target["path"] for target in module.params["targets"]], old)
-        if elsewhere:
-            msg += "; the old token is also in %s (not a target)" % ", ".join(elsewhere)
-    module.exit_json(changed=False, targets=reports, fingerprints=fingerprints, states=states, msg=msg,
+    swept, elsewhere, more = sweep_old_tokens(module.params, [target["path"] for target in module.params["targets"]], old)
+    module.exit_json(changed=False, targets=reports, fingerprints=fingerprints, states=states, msg=msg + more,
                      old_token_elsewhere=elsewhere, sweep=swept)
 
 
