@@ -425,16 +425,22 @@ class Client:
     def reach(self, path="/users/me"):
         """Prove this host's network path to api_url (DNS, proxy, TLS, CA) with a GET that carries no token.
 
-        Any HTTP answer (401 and 429 included) means reached; only the per-IP limit of requests without a valid
-        token is spent, none of the user's quota. Transport failures are retried like in check().
+        Any HTTP answer (401 and 429 included) means reached, but a 2xx, which Tiflux never gives a request without a
+        token (a captive portal, a proxy's page); only the per-IP limit of requests without a valid token is spent,
+        none of the user's quota. Transport failures are retried like in check().
         """
         path = check_probes([path])[0]
         started = self._clock()
         answer = self._get(path, None, http_retries=False)
-        reached = answer.failure is None
+        reached = answer.failure is None and not 200 <= answer.http_status < 300
         if reached:
             message = "reached %s from this host (HTTP %s to %s without a token): the network path to Tiflux works" % (
                 self.api_url, answer.http_status, path)
+        elif answer.failure is None:
+            # Tiflux answers a request without a token with 401 (or 429): a 2xx comes from someone else.
+            message = ("%s answered HTTP %s to %s without a token, which Tiflux never does: a captive portal or proxy "
+                       "answers in its place; check api_url and this host's proxy settings" % (
+                           self.api_url, answer.http_status, path))
         else:
             message = self._transport_message(answer)
         return dict(reached=reached, status="reached" if reached else "unreachable", http_status=answer.http_status,

@@ -449,6 +449,16 @@ def test_reach_counts_a_429_as_reached():
         simulator.stop()
 
 
+def test_reach_is_not_fooled_by_a_captive_portal_answering_200(sim):
+    sim.control.add_fault(kind="html", count=-1, path_prefix="/")
+    try:
+        result = client(sim).reach()
+    finally:
+        sim.control.clear_faults()
+    assert (result["reached"], result["status"], result["http_status"]) == (False, "unreachable", 200)
+    assert "captive portal" in result["message"] and "api_url" in result["message"]
+
+
 def test_reach_fails_on_transport_failures(tls_sim):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
