@@ -8,34 +8,22 @@ from __future__ import annotations
 import os
 import stat
 
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.text.converters import to_bytes
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.tokenops.tiflux.plugins.module_utils import _io
+from ansible_collections.tokenops.tiflux.plugins.plugin_utils._action import ControllerAction
 
-# A report has no follow option to trust a link with: say what to do instead.
 _HINT = "nothing was written: point dest at a directory only root or the running user controls"
-ARGUMENT_SPEC = {
-    "dest": {"type": "path", "required": True},
-    "content": {"type": "str", "required": True},
-    "mode": {"type": "str", "default": "0640"},
-}
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _supports_check_mode = True
-    _supports_async = False
+class ActionModule(ControllerAction):
+    ARGUMENT_SPEC = {
+        "dest": {"type": "path", "required": True},
+        "content": {"type": "str", "required": True},
+        "mode": {"type": "str", "default": "0640"},
+    }
 
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        validation = ArgumentSpecValidator(ARGUMENT_SPEC).validate(dict(self._task.args))
-        if validation.error_messages:
-            result.update(failed=True, msg="; ".join(" ".join(str(error).split()) for error in validation.errors))
-            return result
-        args = validation.validated_parameters
+    def act(self, args, _secrets, result):
         dest = args["dest"]
         result.update(changed=False, dest=dest)
         try:
@@ -43,6 +31,7 @@ class ActionModule(ActionBase):
             result["dest"], result["changed"] = write(dest, to_bytes(args["content"], errors="surrogate_or_strict"), mode,
                                                       self._task.check_mode)
         except _io.FileError as exc:
+            # _io's words are for token files that can trust a link with follow: true; a report has no such option.
             result.update(failed=True, msg=str(exc).replace("and get the token", "and redirect the write").replace(_io.FOLLOW_HINT, _HINT))
         return result
 

@@ -37,27 +37,15 @@ options:
       - The file's permissions, an octal string.
     type: str
     default: "0640"
+extends_documentation_fragment:
+  - tokenops.tiflux.attributes
+  - tokenops.tiflux.attributes.controller
 attributes:
-  action:
-    description: Runs on the controller as an action plugin.
-    support: full
-  async:
-    description: Cannot run asynchronously.
-    support: none
-  bypass_host_loop:
-    description: Runs once per host of the task; use C(run_once) to write one report.
-    support: none
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: Says whether the file would change; writes nothing.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: none
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
 seealso:
   - module: ansible.builtin.template
 """

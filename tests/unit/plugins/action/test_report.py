@@ -12,7 +12,7 @@ from unittest.mock import MagicMock
 import pytest
 import yaml
 
-from ansible_collections.tokenops.tiflux.plugins.action.report import ARGUMENT_SPEC, ActionModule
+from ansible_collections.tokenops.tiflux.plugins.action.report import ActionModule
 from ansible_collections.tokenops.tiflux.plugins.modules import report as module_doc
 
 
@@ -32,8 +32,8 @@ def mode_of(path):
 
 def test_documented_options_are_the_argument_spec():
     options = yaml.safe_load(module_doc.DOCUMENTATION)["options"]
-    assert sorted(options) == sorted(ARGUMENT_SPEC)
-    for name, spec in ARGUMENT_SPEC.items():
+    assert sorted(options) == sorted(ActionModule.ARGUMENT_SPEC)
+    for name, spec in ActionModule.ARGUMENT_SPEC.items():
         assert options[name]["type"] == spec["type"]
         assert options[name].get("default") == spec.get("default")
         assert bool(options[name].get("required")) == bool(spec.get("required"))
