@@ -265,6 +265,10 @@ def _transport_failure(exc):
     return _Answer(failure=(kind, "%s: %s" % (type(exc).__name__, exc)), retryable=kind == "connection")
 
 
+def _attempts(count):
+    return "1 attempt" if count == 1 else "%d attempts" % count
+
+
 def _is_me(path):
     return path.split("?", 1)[0].rstrip("/") == "/users/me"
 
@@ -490,10 +494,10 @@ class Client:
                 "certificate, or validate_certs: false for a test server only" % (self.api_url, detail)
             )
         if kind == "timeout":
-            return "no answer from %s within %ss after %d attempts: check the proxy and firewall of this host, or raise timeout" % (
-                self.api_url, self.timeout, answer.attempts)
-        return "cannot reach %s from this host (%s) after %d attempts: check DNS, proxy and firewall, and api_url" % (
-            self.api_url, detail, answer.attempts)
+            return "no answer from %s within %ss after %s: check the proxy and firewall of this host, or raise timeout" % (
+                self.api_url, self.timeout, _attempts(answer.attempts))
+        return "cannot reach %s from this host (%s) after %s: check DNS, proxy and firewall, and api_url" % (
+            self.api_url, detail, _attempts(answer.attempts))
 
     def _message(self, result, answer, token, not_tiflux):
         fp, status = result["fingerprint"], result["status"]
@@ -512,10 +516,10 @@ class Client:
         if status == "rate_limited":
             quota = "%s requests per minute" % result["quota_limit"] if result["quota_limit"] else "about 120 requests per minute"
             return (
-                "Tiflux answered 429%s (quota exceeded) for token %s after %d attempts: the quota (%s per user) is "
+                "Tiflux answered 429%s (quota exceeded) for token %s after %s: the quota (%s per user) is "
                 "shared by every token and integration of the same user, and requests without a valid token have "
                 "their own limit per client IP; wait until %s or lower the request rate"
-                % (_error_code(answer), fp, answer.attempts, quota, result["quota_reset"] or "the next minute")
+                % (_error_code(answer), fp, _attempts(answer.attempts), quota, result["quota_reset"] or "the next minute")
             )
         if status == "unreachable":
             return self._transport_message(answer)
@@ -543,7 +547,7 @@ class Client:
         elif code == 404:
             remedy = "check that api_url ends in /api/v2 and that the probe path exists"
         elif code >= 500:
-            remedy = "Tiflux failed after %d attempts; try again later" % answer.attempts
+            remedy = "Tiflux failed after %s; try again later" % _attempts(answer.attempts)
         else:
             remedy = "check api_url and probes"
         return "Tiflux answered HTTP %s%s for %s with token %s: %s" % (code, _error_code(answer), path, fp, remedy)

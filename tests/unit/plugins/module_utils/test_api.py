@@ -225,7 +225,9 @@ def test_closed_port_is_unreachable():
         port = s.getsockname()[1]
     result = Client("http://127.0.0.1:%d/api/v2" % port, allow_http=True, retries=1, sleep=lambda s: None).check("tok-en")
     assert result["status"] == "unreachable" and result["attempts"] == 2
-    assert "cannot reach" in result["message"]
+    assert "cannot reach" in result["message"] and "after 2 attempts:" in result["message"]
+    once = Client("http://127.0.0.1:%d/api/v2" % port, allow_http=True, retries=0).check("tok-en")
+    assert "after 1 attempt:" in once["message"]
 
 
 def test_wrong_base_path_is_error_with_hint(sim, account):
