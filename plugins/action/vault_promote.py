@@ -9,32 +9,17 @@ never a token in the result: values are named by fingerprint.
 
 from __future__ import annotations
 
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
-from ansible.module_utils.errors import UnsupportedError
-from ansible.plugins.action import ActionBase
 
+from ansible_collections.tokenops.tiflux.plugins.plugin_utils._action import ControllerAction
 from ansible_collections.tokenops.tiflux.plugins.plugin_utils._vault import ARGUMENT_SPEC, PromoteError, Promotion
 from ansible_collections.tokenops.tiflux.plugins.plugin_utils._vault_file import LockedFile, VaultFileError
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _supports_check_mode = True
-    _supports_async = False
+class ActionModule(ControllerAction):
+    ARGUMENT_SPEC = ARGUMENT_SPEC
 
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        validation = ArgumentSpecValidator(ARGUMENT_SPEC).validate(dict(self._task.args))
-        secret_values = set(validation._no_log_values)  # pylint: disable=protected-access
-        if validation.error_messages:
-            # ArgumentSpecValidator leaves the "Unsupported parameters" prefix to AnsibleModule: say it here.
-            msg = "; ".join(("unsupported option " if isinstance(error, UnsupportedError) else "") + " ".join(str(error).split())
-                            for error in validation.errors)
-            result.update(failed=True, msg=remove_values(msg, secret_values))
-            return result
-        args = validation.validated_parameters
+    def act(self, args, secret_values, result):
         path = args["path"]
         result.update(changed=False, path=path)
         try:

@@ -19,11 +19,9 @@ description:
     B(one) host that holds it (C(check_on_host) in RV(_value.plan)), because its token cannot leave the host.
   - Contains fingerprints, labels, paths and statuses, never tokens. O(known) maps names to fingerprints, not tokens.
 positional: _input, hosts
+extends_documentation_fragment:
+  - tokenops.tiflux.hostvars
 options:
-  _input:
-    description: C(hostvars).
-    type: dict
-    required: true
   hosts:
     description: The hosts to report on, in order (C(ansible_play_hosts_all)).
     type: list

@@ -20,11 +20,9 @@ description:
   - Creates the report directory, so a run that cannot write its reports stops before any host is touched.
   - Contains fingerprints, never tokens.
 positional: _input, hosts, inventory_hosts
+extends_documentation_fragment:
+  - tokenops.tiflux.hostvars
 options:
-  _input:
-    description: C(hostvars).
-    type: dict
-    required: true
   hosts:
     description: The hosts of the run (C(ansible_play_hosts_all) of a play over the rotation's hosts).
     type: list

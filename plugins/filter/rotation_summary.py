@@ -20,11 +20,9 @@ description:
   - A run that cannot speak for the fleet (the plan's C(partial)) never says "safe to revoke"; when Tiflux already
     rejected the old token at preflight the verdict says it is already revoked and never asks to revoke it by hand.
 positional: _input, plan
+extends_documentation_fragment:
+  - tokenops.tiflux.hostvars
 options:
-  _input:
-    description: C(hostvars).
-    type: dict
-    required: true
   plan:
     description: The preflight's plan (C(rotation_plan)), with the controller checks of the tokens.
     type: dict

@@ -4,8 +4,9 @@
 """The one Tiflux API v2 client: requests, retries, outcome classification and messages.
 
 Private to the collection. Used by the lookup on the controller and by the modules on
-target hosts, always through ansible.module_utils.urls so proxies, CA bundles and TLS
-behave the same everywhere.
+target hosts, always through Python's urllib (the stack ansible.module_utils.urls is built on, and
+most integrations' HTTP libraries honour the same settings): proxies from http_proxy, https_proxy and
+no_proxy, the system's CA bundle or ca_path, no redirects followed.
 """
 
 from __future__ import annotations
@@ -31,6 +32,16 @@ USER_AGENT = "tokenops.tiflux"
 STATUSES = ("valid", "invalid", "forbidden", "rate_limited", "error", "unreachable")
 EXPECT_CHOICES = ("valid", "invalid", "any")
 QUOTA_KEYS = ("quota_limit", "quota_remaining", "quota_reset")
+
+# Where distributions keep the system CA bundle, for a Python whose OpenSSL was built with default paths that do
+# not exist on this host (as ansible.module_utils.urls looks for them too).
+CA_BUNDLES = (
+    "/etc/ssl/certs/ca-certificates.crt",  # Debian, Ubuntu, Alpine, Arch
+    "/etc/pki/tls/certs/ca-bundle.crt",  # RHEL, Fedora, Amazon Linux
+    "/etc/ssl/ca-bundle.pem",  # SUSE
+    "/etc/ssl/cert.pem",  # macOS, OpenBSD
+    "/usr/local/share/certs/ca-root-nss.crt",  # FreeBSD
+)
 
 # Tiflux's answers are small JSON documents; anything bigger is someone else's, and is not read whole.
 MAX_BODY = 1 << 20
@@ -204,8 +215,35 @@ def _read_body(response, deadline):
         chunks.append(chunk)
 
 
+def _opener(validate_certs, ca_path):
+    """A urllib opener for the API: proxies from the environment, TLS verified against ca_path or the system's CA
+    bundle (unless validate_certs is false), redirects answered as they are (never followed)."""
+    # Imported here, like everything only a request needs: a module run that makes no API call (token_push without
+    # verify) should not pay for ssl and urllib.request.
+    # pylint: disable=import-outside-toplevel
+    import ssl
+    import urllib.request
+
+    context = ssl.create_default_context(cafile=ca_path)
+    if not validate_certs:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    elif ca_path is None:
+        defaults = ssl.get_default_verify_paths()
+        if not any(p and os.path.exists(p) for p in (defaults.cafile, defaults.capath)):
+            bundle = next((p for p in CA_BUNDLES if os.path.isfile(p)), None)
+            if bundle:
+                context.load_verify_locations(cafile=bundle)
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None  # the 3xx itself is the answer (HTTPError): a token is never sent on to another address
+
+    return urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), NoRedirect())
+
+
 def _transport_failure(exc):
-    """Classify an exception from open_url as an unreachable _Answer."""
+    """Classify an exception from a request as an unreachable _Answer."""
     import ssl  # pylint: disable=import-outside-toplevel
     from urllib.error import URLError  # pylint: disable=import-outside-toplevel
 
@@ -222,9 +260,13 @@ def _transport_failure(exc):
         return _Answer(failure=("connection", str(reason)), retryable=True)
     if isinstance(exc, (socket.timeout, TimeoutError)):
         return _Answer(failure=("timeout", str(exc) or "timed out"), retryable=True)
-    # Dropped connections (RemoteDisconnected, reset), ansible's SSLValidationError, ...
+    # Dropped connections (RemoteDisconnected, reset), ...
     kind = "tls" if "certificate" in str(exc).lower() or "ssl" in type(exc).__name__.lower() else "connection"
     return _Answer(failure=(kind, "%s: %s" % (type(exc).__name__, exc)), retryable=kind == "connection")
+
+
+def _attempts(count):
+    return "1 attempt" if count == 1 else "%d attempts" % count
 
 
 def _is_me(path):
@@ -286,6 +328,7 @@ class Client:
         self.expiry_warning_days = expiry_warning_days
         self._sleep = sleep
         self._clock = clock
+        self._opener = None
 
     @classmethod
     def from_options(cls, options):
@@ -296,26 +339,21 @@ class Client:
 
     def _exchange(self, path, token, deadline, box):
         """One request, run in a worker thread so the caller can stop waiting at the deadline whatever the server does."""
-        # Imported here, like everything only a request needs: ansible.module_utils.urls pulls in cryptography,
-        # email.mime, http.cookiejar... which a module run that makes no API call (token_push without verify)
-        # should not pay for.
         # pylint: disable=import-outside-toplevel
         from urllib.error import HTTPError
-
-        from ansible.module_utils.urls import open_url
+        from urllib.request import Request
 
         # No Content-Type on GET: Tiflux answers 400 "unpermitted parameter" to it.
-        headers = {"Accept": "application/json"}
+        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
         if token is not None:
             headers["Authorization"] = "Bearer %s" % token
         response = error = None
         try:
             try:
-                response = open_url(
-                    self.api_url + path, method="GET", headers=headers, validate_certs=self.validate_certs,
-                    ca_path=self.ca_path, timeout=max(0.1, deadline - time.monotonic()), follow_redirects="none",
-                    use_netrc=False, http_agent=USER_AGENT,
-                )
+                if self._opener is None:
+                    self._opener = _opener(self.validate_certs, self.ca_path)
+                response = self._opener.open(Request(self.api_url + path, headers=headers, method="GET"),
+                                             timeout=max(0.1, deadline - time.monotonic()))
                 status, answer_headers = response.getcode(), response.headers
             except HTTPError as exc:
                 # Keep the exception alive while its body is read: collecting it closes its fp.
@@ -456,10 +494,10 @@ class Client:
                 "certificate, or validate_certs: false for a test server only" % (self.api_url, detail)
             )
         if kind == "timeout":
-            return "no answer from %s within %ss after %d attempts: check the proxy and firewall of this host, or raise timeout" % (
-                self.api_url, self.timeout, answer.attempts)
-        return "cannot reach %s from this host (%s) after %d attempts: check DNS, proxy and firewall, and api_url" % (
-            self.api_url, detail, answer.attempts)
+            return "no answer from %s within %ss after %s: check the proxy and firewall of this host, or raise timeout" % (
+                self.api_url, self.timeout, _attempts(answer.attempts))
+        return "cannot reach %s from this host (%s) after %s: check DNS, proxy and firewall, and api_url" % (
+            self.api_url, detail, _attempts(answer.attempts))
 
     def _message(self, result, answer, token, not_tiflux):
         fp, status = result["fingerprint"], result["status"]
@@ -478,10 +516,10 @@ class Client:
         if status == "rate_limited":
             quota = "%s requests per minute" % result["quota_limit"] if result["quota_limit"] else "about 120 requests per minute"
             return (
-                "Tiflux answered 429%s (quota exceeded) for token %s after %d attempts: the quota (%s per user) is "
+                "Tiflux answered 429%s (quota exceeded) for token %s after %s: the quota (%s per user) is "
                 "shared by every token and integration of the same user, and requests without a valid token have "
                 "their own limit per client IP; wait until %s or lower the request rate"
-                % (_error_code(answer), fp, answer.attempts, quota, result["quota_reset"] or "the next minute")
+                % (_error_code(answer), fp, _attempts(answer.attempts), quota, result["quota_reset"] or "the next minute")
             )
         if status == "unreachable":
             return self._transport_message(answer)
@@ -509,7 +547,7 @@ class Client:
         elif code == 404:
             remedy = "check that api_url ends in /api/v2 and that the probe path exists"
         elif code >= 500:
-            remedy = "Tiflux failed after %d attempts; try again later" % answer.attempts
+            remedy = "Tiflux failed after %s; try again later" % _attempts(answer.attempts)
         else:
             remedy = "check api_url and probes"
         return "Tiflux answered HTTP %s%s for %s with token %s: %s" % (code, _error_code(answer), path, fp, remedy)

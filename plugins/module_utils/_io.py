@@ -31,6 +31,7 @@ TEMP_MARK = ".tiflux-tmp"
 # A pattern, not compiled here: a push that never looks at backup names does not pay for it.
 BACKUP_NAME_PATTERN = r"^(?P<name>.+)\.(\d+\.\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d|\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d\.[0-9a-f]{12})~$"
 LOCK_WAIT_SECONDS = 60
+EMPTY_PATH = "the path is empty: set it to the file itself"
 FOLLOW_HINT = "nothing was written: point path at a file only root or the running user controls, or set follow: true to trust it"
 
 _CAUSES = {
@@ -100,6 +101,8 @@ def resolve(path, follow=False):
     are refused with FileError. Missing trailing components are allowed (the file or its directories are
     created later); the deepest existing directory must then be one nobody else can swap entries in.
     """
+    if not path.strip():
+        raise FileError(EMPTY_PATH)
     full = path if os.path.isabs(path) else os.path.join(os.getcwd(), path)
     pending = [part for part in full.split("/") if part not in ("", ".")]
     current, parent = "/", os.lstat("/")

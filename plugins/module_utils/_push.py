@@ -121,6 +121,8 @@ def sweep_old_tokens(params, paths, old):
 
 def check_target(target):
     """What the argument spec cannot say about one validated target; returns its key path. Raises PushError."""
+    if isinstance(target.get("path"), str) and not target["path"].strip():
+        raise PushError(_io.EMPTY_PATH)
     if target.get("service") is not None and not re.match(SERVICE_PATTERN, target["service"]):
         raise PushError("service must be a systemd unit name such as zabbix-server.service, got %r" % target["service"])
     try:

@@ -37,6 +37,7 @@ options:
     default: valid
 extends_documentation_fragment:
   - tokenops.tiflux.attributes
+  - tokenops.tiflux.attributes.action_group
   - tokenops.tiflux.connection
   - tokenops.tiflux.target
 attributes:

@@ -74,6 +74,7 @@ options:
     default: token
 extends_documentation_fragment:
   - tokenops.tiflux.attributes
+  - tokenops.tiflux.attributes.action_group
   - tokenops.tiflux.targets
   - tokenops.tiflux.sweep
   - tokenops.tiflux.connection

@@ -30,6 +30,7 @@ options:
         keys are accepted so the same list fits both modules, and ignored.
 extends_documentation_fragment:
   - tokenops.tiflux.attributes
+  - tokenops.tiflux.attributes.action_group
   - tokenops.tiflux.targets
   - tokenops.tiflux.sweep
   - tokenops.tiflux.connection

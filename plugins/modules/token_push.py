@@ -96,6 +96,7 @@ options:
     required: true
 extends_documentation_fragment:
   - tokenops.tiflux.attributes
+  - tokenops.tiflux.attributes.action_group
   - ansible.builtin.files
   - tokenops.tiflux.target
   - tokenops.tiflux.connection

@@ -63,28 +63,16 @@ options:
     type: str
     choices: [promoted, previous_removed]
     default: promoted
+extends_documentation_fragment:
+  - tokenops.tiflux.attributes
+  - tokenops.tiflux.attributes.controller
 attributes:
-  action:
-    description: Runs on the controller as an action plugin.
-    support: full
-  async:
-    description: Cannot run asynchronously.
-    support: none
-  bypass_host_loop:
-    description: Runs once per host of the task; use C(run_once) to promote once.
-    support: none
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: Reads and decrypts the file and says what would change; writes nothing.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: full
     details: The diff lists the affected variables with the fingerprints of their tokens, never a value.
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
 notes:
   - The play needs the vault password of the file (C(--ask-vault-pass), C(--vault-password-file) or C(--vault-id)),
     as it does to read the file anyway.

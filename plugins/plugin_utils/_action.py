@@ -3,7 +3,8 @@
 
 """Controller side of the collection's modules: connection variables and API pacing.
 
-Every module of the collection has an action plugin built on this class. It fills the
+Every module of the collection that runs on hosts has an action plugin built on TifluxAction; the ones that run on
+the controller only are ControllerAction. It fills the
 connection options from the tiflux_* variables (_vars.py) when neither the task nor
 module_defaults set them, reserves the module's API calls with the run's Pacer, then runs
 the module on the host as usual.
@@ -22,7 +23,9 @@ import ssl
 import yaml
 
 from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
+from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.tokenops.tiflux.plugins.module_utils._connection import DEFAULT_PROBES
@@ -85,6 +88,33 @@ def documented_defaults(module_path):
             doc = yaml.load(node.value.value, Loader=_SAFE_LOADER)  # nosec: SafeLoader
             return dict((name, spec.get("default")) for name, spec in (doc.get("options") or {}).items())
     return {}
+
+
+class ControllerAction(ActionBase):
+    """Base of the actions that run on the controller only (report, vault_promote): no connection, no module."""
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _supports_check_mode = True
+    _supports_async = False
+    ARGUMENT_SPEC = {}
+
+    def act(self, args, secret_values, result):
+        """The action's work, with its options checked and their secret values; returns result."""
+        raise NotImplementedError
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        validation = ArgumentSpecValidator(self.ARGUMENT_SPEC).validate(dict(self._task.args))
+        secret_values = set(validation._no_log_values)  # pylint: disable=protected-access
+        if not validation.error_messages:
+            return self.act(validation.validated_parameters, secret_values, result)
+        # One line that names the option and holds no secret. ArgumentSpecValidator leaves the "Unsupported
+        # parameters" prefix to AnsibleModule: say it here.
+        msg = "; ".join(("unsupported option " if isinstance(error, UnsupportedError) else "") + " ".join(str(error).split())
+                        for error in validation.errors)
+        result.update(failed=True, msg=remove_values(msg, secret_values))
+        return result
 
 
 class TifluxAction(ActionBase):

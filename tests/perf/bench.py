@@ -351,10 +351,11 @@ def in_the_way(results, missed, budget, name):
                          "integrations): %d calls cannot take less than %d min, whatever the controller." % (
                              budget, r["quota"], math.ceil((r["quota"] - budget) / float(budget))))
             failed = results[n].get("baseline", {}).get("failed")
+            ratios = ", ".join("%s / %s" % (name, ref) for ref in ("baseline", "copy") if any(k == ref for k, _n in missed))
             lines.append(
-                "- **%s / baseline, %s / copy** (N = %s): the run's calls on the user's quota per clock minute at N = %d: %s.%s "
+                "- **%s** (N = %s): the run's calls on the user's quota per clock minute at N = %d: %s.%s "
                 "Slowest tasks of that run: %s (profile below).%s" % (
-                    name, name, ", ".join(str(x) for x in ns), n, minutes, bound, _top_tasks(r),
+                    ratios, ", ".join(str(x) for x in ns), n, minutes, bound, _top_tasks(r),
                     " The baseline failed %d of the %d hosts, which then did no more work." % (failed, n) if failed else ""))
         elif key == "failed":
             lines.append("- **Failed hosts** (N = %d: %s, playbook rc %s): see the run's log (bench.py --keep)." % (n, r["failed_text"], r["rc"]))

@@ -5,12 +5,16 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import socket
+import ssl
+import threading
 import time
 
 import pytest
 
+from ansible_collections.tokenops.tiflux.plugins.module_utils import _api
 from ansible_collections.tokenops.tiflux.plugins.module_utils._api import (
     ApiConfigError, Client, _Answer, _not_tiflux, check_api_url, expectation_failure, expiry_warning, unchecked,
 )
@@ -221,7 +225,9 @@ def test_closed_port_is_unreachable():
         port = s.getsockname()[1]
     result = Client("http://127.0.0.1:%d/api/v2" % port, allow_http=True, retries=1, sleep=lambda s: None).check("tok-en")
     assert result["status"] == "unreachable" and result["attempts"] == 2
-    assert "cannot reach" in result["message"]
+    assert "cannot reach" in result["message"] and "after 2 attempts:" in result["message"]
+    once = Client("http://127.0.0.1:%d/api/v2" % port, allow_http=True, retries=0).check("tok-en")
+    assert "after 1 attempt:" in once["message"]
 
 
 def test_wrong_base_path_is_error_with_hint(sim, account):
@@ -481,3 +487,82 @@ def test_unchecked_results_carry_the_dates(account):
     result = unchecked(token)
     assert result["status"] == "unchecked" and result["issued_at"] == utc_iso(claims(token)["iat"])
     assert result["quota_limit"] is None
+
+
+# -- the transport: what Python's urllib is asked to do --------------------------------------------
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    """A server that answers every GET with ``answer`` (status, headers) and records what it was sent."""
+
+    answer = (200, {})
+    seen = []
+
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        type(self).seen.append(dict(path=self.path, headers=dict(self.headers)))
+        status, headers = type(self).answer
+        body = b'{"message": "from the recorder"}'
+        self.send_response(status)
+        for name, value in dict(headers, **{"Content-Type": "application/json", "Content-Length": str(len(body))}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def recorder():
+    handler = type("Recorder", (_Recorder,), dict(seen=[]))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server, handler
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_redirect_is_the_answer_and_the_token_goes_nowhere_else(sim, account, recorder):
+    _user, token = account
+    server, handler = recorder
+    elsewhere = type("Elsewhere", (_Recorder,), dict(seen=[]))
+    other = http.server.ThreadingHTTPServer(("127.0.0.1", 0), elsewhere)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    try:
+        handler.answer = (302, {"Location": "http://127.0.0.1:%d/api/v2/users/me" % other.server_address[1]})
+        result = Client("http://127.0.0.1:%d/api/v2" % server.server_address[1], allow_http=True, retries=0).check(token)
+    finally:
+        other.shutdown()
+        other.server_close()
+    assert (result["status"], result["http_status"]) == ("error", 302)
+    assert elsewhere.seen == []
+    assert handler.seen[0]["headers"]["Authorization"] == "Bearer " + token
+    assert handler.seen[0]["headers"]["User-Agent"] == "tokenops.tiflux"
+    assert "Content-Type" not in handler.seen[0]["headers"]  # Tiflux answers 400 to a GET with one
+    assert_secret_free(result, token)
+
+
+def test_proxy_settings_of_the_environment_are_used(sim, account, recorder, monkeypatch):
+    _user, token = account
+    server, handler = recorder
+    handler.answer = (401, {})
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:%d" % server.server_address[1])
+    monkeypatch.setenv("no_proxy", "")
+    through_proxy = client(sim, retries=0).check(token)
+    assert (through_proxy["status"], through_proxy["http_status"]) == ("invalid", 401)
+    # the proxy was asked for the API's own URL
+    assert handler.seen and handler.seen[0]["path"] == sim.info["api_url"] + "/users/me"
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    assert client(sim, retries=0).check(token)["status"] == "valid"
+
+
+def test_system_ca_bundle_is_found_when_openssl_has_no_default_paths(tls_sim, make_account, monkeypatch):
+    _user, token = make_account(tls_sim)
+    monkeypatch.setattr(ssl, "get_default_verify_paths", lambda: ssl.DefaultVerifyPaths(
+        "/nonexistent/cert.pem", "/nonexistent/certs", "SSL_CERT_FILE", "/nonexistent/cert.pem", "SSL_CERT_DIR",
+        "/nonexistent/certs"))
+    monkeypatch.setattr(_api, "CA_BUNDLES", ("/nonexistent/bundle.crt", tls_sim.info["ca_path"]))
+    assert Client(tls_sim.info["api_url"], retries=0).check(token)["status"] == "valid"
+    monkeypatch.setattr(_api, "CA_BUNDLES", ())
+    assert Client(tls_sim.info["api_url"], retries=0).check(token)["status"] == "unreachable"

@@ -44,6 +44,13 @@ def test_relative_links_and_dot_dot_resolve_like_the_kernel(tmp_path):
     assert _io.resolve(path) == (os.path.realpath(path), True)
 
 
+@pytest.mark.parametrize("path", ["", "  "])
+def test_an_empty_path_says_so(path):
+    # not "is a directory" (the working directory a relative empty path resolves to)
+    with pytest.raises(_io.FileError, match="^the path is empty: set it to the file itself$"):
+        _io.resolve(path)
+
+
 def test_a_symlink_loop_is_one_line(tmp_path):
     (tmp_path / "a").symlink_to(tmp_path / "b")
     (tmp_path / "b").symlink_to(tmp_path / "a")

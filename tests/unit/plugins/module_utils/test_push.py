@@ -37,6 +37,7 @@ def test_validate_targets_accepts_a_good_list():
     ([dict(path="/a", format="env", key="K", service="x; touch /tmp/pwned")], "systemd unit name"),
     ([dict(path="/a", format="env", key="K", service="--help")], "systemd unit name"),
     ([dict(path="/a", format="env", key="K", colour="red")], "colour"),
+    ([dict(path=" ", format="env", key="K")], "targets[0] ( ): the path is empty: set it to the file itself"),
 ])
 def test_validate_targets_names_each_problem_in_one_line(targets, expected):
     problems = validate_targets(targets)
