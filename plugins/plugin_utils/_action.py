@@ -1,13 +1,12 @@
 # Copyright (c) tokenops.tiflux contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Controller side of the collection's modules: connection variables and API pacing.
+"""Controller side of the collection's modules.
 
-Every module of the collection that runs on hosts has an action plugin built on TifluxAction; the ones that run on
-the controller only are ControllerAction. It fills the
-connection options from the tiflux_* variables (_vars.py) when neither the task nor
-module_defaults set them, reserves the module's API calls with the run's Pacer, then runs
-the module on the host as usual.
+TifluxAction is the action plugin of every module that runs on hosts: it fills the connection options from the
+tiflux_* variables (_vars.py) when neither the task nor module_defaults set them, reserves the module's API calls
+with the run's Pacer, then runs the module on the host as usual. ControllerAction is the base of the actions that run
+on the controller only (report, vault_promote).
 """
 
 from __future__ import annotations
